@@ -1,0 +1,90 @@
+"""chatapp: a self-hosted real-time team chat."""
+
+import os
+import sys
+
+from flask import Flask
+
+from .config import load_config
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(config=None) -> Flask:
+    """Build the application: configuration, then each named registration step."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("CHATAPP_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path or None, instance_relative_config=True)
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_sockets(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _socketio_async_mode(app) -> str:
+    # eventlet only when wsgi.py monkey-patched the process; tests and CLI run on threads.
+    if app.config.get("SOCKETIO_ASYNC_MODE"):
+        return app.config["SOCKETIO_ASYNC_MODE"]
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
+        return "eventlet"
+    return "threading"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of ``extensions.py`` to ``app``."""
+    from .auth.session import init_login_manager
+    from .database import configure_engine
+    from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", MIGRATIONS_DIR),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    init_login_manager(login_manager)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=_socketio_async_mode(app),
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
+        # None means same origin only; a list names the other origins allowed.
+        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+        max_http_buffer_size=app.config.get("SOCKETIO_MAX_PAYLOAD", 64 * 1024),
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Pages and JSON endpoints, and the headers every response carries."""
+    from . import auth, main
+    from .security import register_security_headers
+    from .templating import register_template_helpers
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(auth.api)
+    register_security_headers(app)
+    register_template_helpers(app)
+
+
+def register_sockets(app: Flask) -> None:
+    """Socket.IO event handlers."""
+    from . import sockets  # noqa: F401  (handlers register on import)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Domain and HTTP errors, as JSON for the API and pages for people."""
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """``flask users ...`` administration commands."""
+    from .commands import users
+
+    app.cli.add_command(users)

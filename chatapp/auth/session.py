@@ -1,0 +1,77 @@
+"""Starting and ending the browser session, shared by the pages and the API."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_login import login_user, logout_user
+
+from ..errors import Forbidden
+from ..models import User
+from ..services import accounts
+
+
+def log_in(user: User, remember: bool) -> None:
+    """Put ``user`` in the session (and a remember-me cookie if asked); note the log-in."""
+    if not login_user(user, remember=remember):
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    accounts.record_login(user)
+
+
+def log_out(user: User) -> None:
+    """End this session and every other session of ``user``."""
+    accounts.end_sessions(user)
+    logout_user()
+
+
+def refresh_session(user: User) -> None:
+    """Re-issue this session after the user's session version moved (password change)."""
+    login_user(user, remember=False, fresh=True)
+
+
+def rate_limit(name: str):
+    """A Flask-Limiter limit read from the config at request time."""
+    return lambda: current_app.config[name]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after log-in (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def init_login_manager(login_manager) -> None:
+    """Load users from the session, refusing disabled users and revoked sessions."""
+    from flask import redirect, request, url_for
+
+    from ..errors import NotAuthenticated, wants_json
+    from ..extensions import db
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(identity: str) -> User | None:
+        # The identity is "user_id:session_version" (User.get_id); an old version is revoked.
+        try:
+            user_id, version = (int(part) for part in identity.split(":"))
+        except (ValueError, AttributeError):
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active or user.session_version != version:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            raise NotAuthenticated()
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("auth.login", next=target))

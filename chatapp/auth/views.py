@@ -1,0 +1,204 @@
+"""Account pages: register, log in, log out, profile, avatar, password, reset link."""
+
+import os
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from .. import storage
+from ..errors import ChatappError
+from ..extensions import db, limiter
+from ..models import User
+from ..services import accounts
+from . import bp
+from .forms import (
+    AvatarForm,
+    EmptyForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+)
+from .session import log_in, log_out, rate_limit, refresh_session, safe_next
+
+
+def _show_error(form, error: ChatappError) -> None:
+    """Attach a service error to its form field, or flash it when it has none."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(rate_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
+def register():
+    """Create an account and log in to it."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(form.user_name.data, form.password.data, form.email.data)
+            log_in(user, remember=False)
+        except ChatappError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Welcome to chatapp, {user.user_name}!", "success")
+            return redirect(url_for("main.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(rate_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+def login():
+    """Log in with a user name and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.user_name.data, form.password.data)
+            log_in(user, remember=form.remember.data)
+        except ChatappError as error:
+            flash(error.message, "error")
+            return render_template("auth/login.html", form=form), error.status
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log out here and everywhere else."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        log_out(current_user)
+        flash("You are logged out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Show the profile; POST saves the email address."""
+    form = ProfileForm(obj=None)
+    if request.method == "GET":
+        form.email.data = current_user.user_email
+    elif form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.email.data)
+        except ChatappError as error:
+            _show_error(form, error)
+        else:
+            flash("Profile saved.", "success")
+            return redirect(url_for("auth.profile"))
+    return _profile_page(profile_form=form)
+
+
+def _profile_page(status=None, **forms):
+    forms.setdefault("profile_form", ProfileForm(email=current_user.user_email))
+    forms.setdefault("avatar_form", AvatarForm())
+    forms.setdefault("password_form", PasswordForm())
+    forms.setdefault("remove_avatar_form", EmptyForm())
+    submitted = any(f.is_submitted() and f.errors for f in forms.values())
+    return render_template("auth/profile.html", **forms), status or (400 if submitted else 200)
+
+
+@bp.route("/profile/avatar", methods=["POST"])
+@login_required
+def upload_avatar():
+    """Replace the avatar with an uploaded image."""
+    form = AvatarForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_avatar(current_user, form.avatar.data.stream)
+        except ChatappError as error:
+            _show_error(form, error)
+            return _profile_page(avatar_form=form, status=error.status)
+        flash("Avatar updated.", "success")
+        return redirect(url_for("auth.profile"))
+    return _profile_page(avatar_form=form)
+
+
+@bp.route("/profile/avatar/delete", methods=["POST"])
+@login_required
+def delete_avatar():
+    """Go back to the default avatar."""
+    if EmptyForm().validate_on_submit():
+        accounts.remove_avatar(current_user)
+        flash("Avatar removed.", "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change the password; every other session ends, this one stays."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ChatappError as error:
+            _show_error(form, error)
+            return _profile_page(password_form=form, status=error.status)
+        refresh_session(user)
+        flash("Password changed. Other sessions were logged out.", "success")
+        return redirect(url_for("auth.profile"))
+    return _profile_page(password_form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Set a new password with a link made by ``flask users reset-link``."""
+    try:
+        user = accounts.user_for_reset_token(token)
+    except ChatappError as error:
+        flash(error.message, "error")
+        return render_template("auth/reset.html", form=None), error.status
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.new_password.data)
+        except ChatappError as error:
+            _show_error(form, error)
+        else:
+            flash("Password set. Log in with the new password.", "success")
+            return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/reset.html", form=form, user=user), status
+
+
+@bp.route("/users/<int:user_id>/avatar")
+@login_required
+def avatar(user_id):
+    """A user's avatar PNG, or the default avatar."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not user.user_icon:
+        response = current_app.send_static_file("img/default-avatar.svg")
+    else:
+        path = storage.path_of(user.user_icon)
+        response = send_from_directory(
+            os.path.dirname(path), os.path.basename(path), mimetype="image/png"
+        )
+    # The URL carries the avatar's version (payloads.avatar_url), so it can be cached.
+    response.cache_control.private = True
+    response.cache_control.max_age = 86400 if request.args.get("v") else 300
+    return response

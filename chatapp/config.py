@@ -1,0 +1,125 @@
+"""Configuration: defaults, then environment variables, then ``instance/config.py``.
+
+Every setting can be given as an environment variable named ``CHATAPP_<NAME>``; values are
+parsed as the type of the default. ``instance/config.py`` (plain ``NAME = value`` lines) is read
+after the environment and wins over it, and a ``config`` mapping passed to ``create_app`` wins
+over both (tests use that).
+"""
+
+import os
+import secrets
+from datetime import timedelta
+
+ENV_PREFIX = "CHATAPP_"
+SECRET_KEY_FILE = "secret_key"
+
+MiB = 1024 * 1024
+
+
+class Defaults:
+    """Values used when neither the environment nor the instance folder says otherwise."""
+
+    # Filled in by load_config from the instance folder when left empty.
+    SECRET_KEY = ""
+    SQLALCHEMY_DATABASE_URI = ""  # default: sqlite file chatapp.db in the instance folder
+    UPLOAD_FOLDER = ""  # default: uploads/ in the instance folder
+
+    # Size limits. MAX_CONTENT_LENGTH bounds every request body; AVATAR_MAX_BYTES the avatar file.
+    MAX_CONTENT_LENGTH = 26 * MiB
+    AVATAR_MAX_BYTES = 5 * MiB
+    AVATAR_SIZE = 256  # avatars are stored as square PNGs of this many pixels
+    IMAGE_MAX_PIXELS = 40_000_000  # refuse larger images before decoding (decompression bombs)
+
+    # Socket.IO: origins allowed to open a socket. Empty means same origin only.
+    SOCKETIO_ALLOWED_ORIGINS: list[str] = []
+    # A Redis URL here makes several server processes share Socket.IO rooms.
+    SOCKETIO_MESSAGE_QUEUE = ""
+
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+    # Passwords: werkzeug's scrypt. Tests lower the cost; production keeps werkzeug's default.
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_RESET_MAX_AGE = 3600  # seconds a reset link stays valid
+
+    # Log-in attempts per client address (Flask-Limiter syntax); storage "memory://" or a Redis URL.
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
+    REGISTER_RATE_LIMIT = "10 per hour"
+    RATELIMIT_ENABLED = True
+
+    # Bring the database to the newest schema when the server starts.
+    AUTO_MIGRATE = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set CHATAPP_SESSION_COOKIE_SECURE=1 behind HTTPS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+
+def _parse(raw: str, default):
+    """Parse an environment string as the type of ``default``."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, timedelta):
+        return timedelta(seconds=int(raw))
+    return raw
+
+
+def _from_environment(environ) -> dict:
+    values = {}
+    for name in dir(Defaults):
+        if name.isupper() and ENV_PREFIX + name in environ:
+            values[name] = _parse(environ[ENV_PREFIX + name], getattr(Defaults, name))
+    # The common spelling for a database location.
+    if "DATABASE_URL" in environ and "SQLALCHEMY_DATABASE_URI" not in values:
+        values["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    return values
+
+
+def _secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, generating it once (owner-readable only)."""
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as fh:
+            return fh.read().strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32))
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()
+
+
+def load_config(app, config=None, environ=None):
+    """Fill ``app.config`` from defaults, the environment, the instance folder and ``config``."""
+    environ = os.environ if environ is None else environ
+    app.config.from_object(Defaults)
+    app.config.update(_from_environment(environ))
+    app.config.from_pyfile("config.py", silent=True)
+    if config:
+        app.config.update(config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        db_path = os.path.join(app.instance_path, "chatapp.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    if not app.config["UPLOAD_FOLDER"]:
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)

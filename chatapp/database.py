@@ -1,0 +1,70 @@
+"""Database behaviour the app relies on: SQLite pragmas and write transactions.
+
+SQLite is a production store here. Each connection runs in WAL mode with foreign keys on and a
+busy timeout. Transactions start DEFERRED (readers never block anyone) except inside
+``write_transaction()``, which starts with ``BEGIN IMMEDIATE``: the write lock is taken up front,
+so a concurrent writer waits for it (busy timeout) instead of failing halfway with "database is
+locked" when its read snapshot cannot be upgraded.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+_immediate: ContextVar[bool] = ContextVar("chatapp_begin_immediate", default=False)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+    """Install the SQLite connection pragmas and transaction begin on ``engine``."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below issue BEGIN, instead of the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block in one write transaction: commit at the end, roll back on error.
+
+    Any read transaction the session holds is ended first, so the write starts from a fresh
+    snapshot with the write lock held. Services are the only callers.
+    """
+    session = db.session()  # the scoped session's current Session
+    if session.in_transaction():
+        session.commit()
+    token = _immediate.set(True)
+    try:
+        session.connection()  # begins now, as BEGIN IMMEDIATE on SQLite
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _immediate.reset(token)
+
+
+def upgrade_database(app) -> None:
+    """Bring the database to the newest migration (an empty database gets every table)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()

@@ -1,0 +1,238 @@
+"""The tables of ``database-spec.md``: User, Message, Chat, Friendship, Membership.
+
+Field names and member methods are the spec's. Timestamps are float epoch seconds, as the spec
+says. Where the spec is too small for real use the column is wider; ``docs/data-model.md`` lists
+every such change and every column added beside the spec's.
+"""
+
+import time
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+# BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY auto-increments (it is 64-bit anyway).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+USER_NAME_MAX = 50
+USER_EMAIL_MAX = 100
+CHAT_NAME_MAX = 50
+MSG_TEXT_MAX = 1000
+
+
+def now() -> float:
+    """The current time as float epoch seconds, the spec's timestamp format."""
+    return time.time()
+
+
+class Privilege(StrEnum):
+    """Membership.privilege: the three roles of the spec."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class MsgType(StrEnum):
+    """Message.msg_type: the five kinds of the spec."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    OTHERS = "others"
+
+
+def _in_list(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+message_reads = Table(
+    "message_reads",
+    db.metadata,
+    Column("msg_id", BigId, ForeignKey("messages.msg_id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_message_reads_user_id", "user_id"),
+)
+
+
+class User(UserMixin, db.Model):
+    """A person with an account."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(USER_NAME_MAX), unique=True)
+    # Case-folded user_name: makes "Alice" and "alice" one name, and backs prefix search.
+    user_name_key: Mapped[str] = mapped_column(String(4 * USER_NAME_MAX), unique=True)
+    # The spec's 50 characters cannot hold a password hash (scrypt's is ~160).
+    password: Mapped[str] = mapped_column(String(255))
+    register_time: Mapped[float] = mapped_column(Float, default=now)
+    login_time: Mapped[float | None] = mapped_column(Float)
+    user_email: Mapped[str | None] = mapped_column(String(USER_EMAIL_MAX))
+    # File name of the PNG avatar inside the upload folder; NULL means the default avatar.
+    user_icon: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Bumped by logout, password change and disabling: every older session stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    def get_id(self) -> str:
+        """Flask-Login identity: the id and the session version, so old cookies die."""
+        return f"{self.user_id}:{self.session_version}"
+
+    def get_memberships(self) -> list["Membership"]:
+        """This user's memberships, oldest chat first."""
+        stmt = select(Membership).where(Membership.user_id == self.user_id)
+        return list(db.session.scalars(stmt.order_by(Membership.chat_id)))
+
+    def get_friends(self) -> list["User"]:
+        """This user's friends, by name (one Friendship row per direction, spec)."""
+        stmt = (
+            select(User)
+            .join(Friendship, Friendship.friend_id == User.user_id)
+            .where(Friendship.user_id == self.user_id)
+            .order_by(User.user_name_key)
+        )
+        return list(db.session.scalars(stmt))
+
+    def get_chats(self) -> list["Chat"]:
+        """The chats this user is a member of, oldest first."""
+        stmt = (
+            select(Chat)
+            .join(Membership, Membership.chat_id == Chat.chat_id)
+            .where(Membership.user_id == self.user_id)
+            .order_by(Chat.chat_id)
+        )
+        return list(db.session.scalars(stmt))
+
+    def __repr__(self) -> str:
+        return f"<User {self.user_id} {self.user_name!r}>"
+
+
+class Chat(db.Model):
+    """A conversation: private between two friends, or a named group."""
+
+    __tablename__ = "chats"
+
+    chat_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_name: Mapped[str] = mapped_column(String(CHAT_NAME_MAX), default="", server_default="")
+    create_time: Mapped[float] = mapped_column(Float, default=now)
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    def get_memberships(self) -> list["Membership"]:
+        """Memberships of this chat, in the order people joined."""
+        stmt = select(Membership).where(Membership.chat_id == self.chat_id)
+        return list(db.session.scalars(stmt.order_by(Membership.id)))
+
+    def get_members(self) -> list[User]:
+        """The users in this chat, in the order they joined."""
+        return self._users_with()
+
+    def get_owner(self) -> User | None:
+        """The owner of a group chat; private chats have none."""
+        owners = self._users_with(Privilege.OWNER)
+        return owners[0] if owners else None
+
+    def get_admins(self) -> list[User]:
+        """The admins of a group chat (the owner is not counted as an admin)."""
+        return self._users_with(Privilege.ADMIN)
+
+    def _users_with(self, privilege: Privilege | None = None) -> list[User]:
+        stmt = (
+            select(User)
+            .join(Membership, Membership.user_id == User.user_id)
+            .where(Membership.chat_id == self.chat_id)
+            .order_by(Membership.id)
+        )
+        if privilege is not None:
+            stmt = stmt.where(Membership.privilege == privilege)
+        return list(db.session.scalars(stmt))
+
+    def __repr__(self) -> str:
+        return f"<Chat {self.chat_id} {self.chat_name!r}>"
+
+
+class Message(db.Model):
+    """One message in a chat: text, or a file whose original name is the text."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Position within the chat: the ordering key and the history paging index.
+        UniqueConstraint("chat_id", "seq", name="uq_messages_chat_id_seq"),
+        CheckConstraint(_in_list("msg_type", MsgType), name="msg_type"),
+        Index("ix_messages_sender_id", "sender_id"),
+    )
+
+    msg_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sender_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.chat_id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    msg_text: Mapped[str] = mapped_column(String(MSG_TEXT_MAX), default="", server_default="")
+    msg_file: Mapped[str | None] = mapped_column(String(255))
+    msg_type: Mapped[str] = mapped_column(
+        String(10), default=MsgType.TEXT, server_default=MsgType.TEXT.value
+    )
+    create_time: Mapped[float] = mapped_column(Float, default=now)
+    update_time: Mapped[float] = mapped_column(Float, default=now)
+
+    sender: Mapped[User] = relationship(foreign_keys=[sender_id])
+    chat: Mapped[Chat] = relationship()
+    read_users: Mapped[list[User]] = relationship(secondary=message_reads, lazy="select")
+
+    def __repr__(self) -> str:
+        return f"<Message {self.msg_id} chat={self.chat_id} seq={self.seq}>"
+
+
+class Friendship(db.Model):
+    """One direction of a friendship: every friendship is two rows, (A, B) and (B, A)."""
+
+    __tablename__ = "friendships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "friend_id", name="uq_friendships_user_id_friend_id"),
+        CheckConstraint("user_id <> friend_id", name="not_self"),
+        Index("ix_friendships_friend_id", "friend_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
+    friend_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
+    update_time: Mapped[float] = mapped_column(Float, default=now)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    friend: Mapped[User] = relationship(foreign_keys=[friend_id])
+
+
+class Membership(db.Model):
+    """A user's place in a chat, with the role they hold there."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "chat_id", name="uq_memberships_user_id_chat_id"),
+        CheckConstraint(_in_list("privilege", Privilege), name="privilege"),
+        Index("ix_memberships_chat_id", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.chat_id", ondelete="CASCADE"))
+    privilege: Mapped[str] = mapped_column(String(10), default=Privilege.MEMBER)
+    update_time: Mapped[float] = mapped_column(Float, default=now)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    chat: Mapped[Chat] = relationship()

@@ -1,0 +1,61 @@
+"""Input schemas for the JSON API and Socket.IO payloads (pydantic).
+
+``load`` turns any payload into a validated model or raises ``ValidationError`` with the code
+``invalid_payload`` and one entry per problem, so bad input never reaches a service.
+"""
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+
+from .errors import ValidationError
+from .models import USER_EMAIL_MAX, USER_NAME_MAX
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Bounds on the wire only; the services apply the product rules (minimum length, characters).
+UserName = Annotated[str, StringConstraints(min_length=1, max_length=USER_NAME_MAX * 2)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Email = Annotated[str, StringConstraints(max_length=USER_EMAIL_MAX * 2)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class RegisterIn(Schema):
+    user_name: UserName
+    password: Password
+    email: Email | None = None
+
+
+class LoginIn(Schema):
+    user_name: UserName
+    password: Password
+    remember: bool = False
+
+
+class ProfileIn(Schema):
+    email: Email | None = Field(default=None)
+
+
+class PasswordChangeIn(Schema):
+    current_password: Password
+    new_password: Password
+
+
+def load(schema: type[Model], data: Any) -> Model:
+    """Validate ``data`` against ``schema``; raise ``ValidationError`` listing the problems."""
+    if not isinstance(data, dict):
+        raise ValidationError("Expected a JSON object.", code="invalid_payload")
+    try:
+        return schema.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        raise ValidationError(
+            "The request body is not valid.", code="invalid_payload", details=problems
+        ) from None

@@ -1,0 +1,248 @@
+"""Accounts: registration, log-in, passwords, profile and avatar, administration."""
+
+import re
+import unicodedata
+from functools import cache
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import images, storage
+from ..database import write_transaction
+from ..errors import Conflict, Forbidden, InvalidCredentials, NotFound, ValidationError
+from ..extensions import db
+from ..models import USER_EMAIL_MAX, USER_NAME_MAX, User, now
+
+USER_NAME_MIN = 3
+PASSWORD_MAX = 1024
+# Letters and digits of any script, plus . _ - inside the name.
+_USER_NAME_RE = re.compile(r"^[^\W_](?:[\w.\-]*[^\W_])?$")
+_RESET_SALT = "chatapp.password-reset"
+
+
+def normalize_user_name(raw: str) -> tuple[str, str]:
+    """Return (display name, lookup key) for a user name, or raise ``ValidationError``."""
+    name = unicodedata.normalize("NFKC", raw or "").strip()
+    if not USER_NAME_MIN <= len(name) <= USER_NAME_MAX:
+        raise ValidationError(
+            f"A user name has {USER_NAME_MIN} to {USER_NAME_MAX} characters.",
+            code="invalid_user_name",
+            field="user_name",
+        )
+    if not _USER_NAME_RE.match(name):
+        raise ValidationError(
+            "A user name has letters and digits, with . _ - allowed inside.",
+            code="invalid_user_name",
+            field="user_name",
+        )
+    return name, name.casefold()
+
+
+def find_user_by_name(raw: str) -> User | None:
+    """The user with this name, compared without case; ``None`` if there is none."""
+    key = unicodedata.normalize("NFKC", raw or "").strip().casefold()
+    return db.session.scalar(select(User).where(User.user_name_key == key))
+
+
+def _check_password_rules(password: str, field: str = "password") -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise ValidationError(
+            f"A password has at least {minimum} characters.", code="weak_password", field=field
+        )
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(
+            f"A password has at most {PASSWORD_MAX} characters.", code="invalid_password",
+            field=field,
+        )
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("chatapp-no-such-user", method=method)
+
+
+def _normalize_email(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        email = validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(str(exc), code="invalid_email", field="email") from None
+    if len(email) > USER_EMAIL_MAX:
+        raise ValidationError(
+            f"An email address has at most {USER_EMAIL_MAX} characters.",
+            code="invalid_email",
+            field="email",
+        )
+    return email
+
+
+def register_user(user_name: str, password: str, email: str | None = None) -> User:
+    """Create an account; the name must be free (ignoring case)."""
+    name, key = normalize_user_name(user_name)
+    _check_password_rules(password)
+    email = _normalize_email(email)
+    password_hash = _hash(password)  # slow on purpose: done before taking the write lock
+    with write_transaction():
+        if db.session.scalar(select(User.user_id).where(User.user_name_key == key)):
+            raise Conflict("That user name is taken.", code="user_name_taken", field="user_name")
+        user = User(
+            user_name=name,
+            user_name_key=key,
+            password=password_hash,
+            user_email=email,
+            register_time=now(),
+        )
+        db.session.add(user)
+    return user
+
+
+def authenticate(user_name: str, password: str) -> User:
+    """Check a user name and password; the same error whether the name exists or not."""
+    user = find_user_by_name(user_name)
+    if user is None:
+        # Spend the same time as a real check, so timing does not reveal the name exists.
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        raise InvalidCredentials()
+    if not check_password_hash(user.password, password):
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    return user
+
+
+def record_login(user: User) -> None:
+    """Note the time of a successful log-in (spec: login_time)."""
+    with write_transaction():
+        db.session.execute(
+            update(User).where(User.user_id == user.user_id).values(login_time=now())
+        )
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (log out everywhere)."""
+    with write_transaction():
+        _bump_session_version(user)
+
+
+def _bump_session_version(user: User) -> None:
+    db.session.execute(
+        update(User)
+        .where(User.user_id == user.user_id)
+        .values(session_version=User.session_version + 1)
+    )
+
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """Replace the password after checking the current one; other sessions end."""
+    if not check_password_hash(user.password, current_password):
+        raise ValidationError(
+            "The current password is wrong.", code="wrong_password", field="current_password"
+        )
+    _check_password_rules(new_password, field="new_password")
+    password_hash = _hash(new_password)
+    with write_transaction():
+        user.password = password_hash
+        _bump_session_version(user)
+    return user
+
+
+def update_profile(user: User, email: str | None) -> User:
+    """Set or clear the email address."""
+    email = _normalize_email(email)
+    with write_transaction():
+        user.user_email = email
+    return user
+
+
+def set_avatar(user: User, stream) -> User:
+    """Store an uploaded image as the user's avatar: decoded, squared, saved as PNG."""
+    config = current_app.config
+    data = storage.read_limited(stream, config["AVATAR_MAX_BYTES"], code="avatar_too_large")
+    png = images.square_png(
+        images.open_image(data, config["IMAGE_MAX_PIXELS"]), config["AVATAR_SIZE"]
+    )
+    name = storage.new_name("avatars", ".png")
+    storage.save_bytes(name, png)
+    old = user.user_icon
+    try:
+        with write_transaction():
+            user.user_icon = name
+    except BaseException:
+        storage.remove(name)
+        raise
+    storage.remove(old)
+    return user
+
+
+def remove_avatar(user: User) -> User:
+    """Go back to the default avatar."""
+    old = user.user_icon
+    with write_transaction():
+        user.user_icon = None
+    storage.remove(old)
+    return user
+
+
+def set_user_active(user_name: str, active: bool) -> User:
+    """Administration: enable or disable an account; disabling ends its sessions."""
+    user = _user_named(user_name)
+    with write_transaction():
+        user.is_active = active
+        if not active:
+            _bump_session_version(user)
+    return user
+
+
+def _user_named(user_name: str) -> User:
+    user = find_user_by_name(user_name)
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def password_reset_token(user_name: str) -> tuple[User, str]:
+    """Administration: a signed token that lets the user set a new password once."""
+    user = _user_named(user_name)
+    token = _reset_serializer().dumps([user.user_id, user.session_version])
+    return user, token
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a valid, unused, unexpired reset token belongs to."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        user_id, version = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationError("This reset link has expired.", code="reset_link_expired") from None
+    except (BadSignature, ValueError, TypeError):
+        raise ValidationError("This reset link is not valid.", code="reset_link_invalid") from None
+    user = db.session.get(User, user_id)
+    # The session version moves on with every reset, so a link works once.
+    if user is None or user.session_version != version:
+        raise ValidationError("This reset link is not valid.", code="reset_link_invalid")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password through a reset link; every session of the user ends."""
+    user = user_for_reset_token(token)
+    _check_password_rules(new_password, field="new_password")
+    password_hash = _hash(new_password)
+    with write_transaction():
+        user.password = password_hash
+        _bump_session_version(user)
+    return user

@@ -1,0 +1,68 @@
+"""Files in the upload folder, always under names the server generates.
+
+No user-supplied name ever becomes part of a path. Writes go to a temporary file in the target
+folder and are renamed into place, so a reader never sees half a file.
+"""
+
+import os
+import secrets
+import tempfile
+
+from flask import current_app
+
+from .errors import PayloadTooLarge
+
+CHUNK = 64 * 1024
+
+
+def upload_root() -> str:
+    return current_app.config["UPLOAD_FOLDER"]
+
+
+def path_of(name: str) -> str:
+    """Absolute path of a stored file name (as kept in the database)."""
+    root = os.path.realpath(upload_root())
+    path = os.path.realpath(os.path.join(root, name))
+    if os.path.commonpath([root, path]) != root:
+        raise ValueError(f"stored name escapes the upload folder: {name!r}")
+    return path
+
+
+def new_name(folder: str, suffix: str) -> str:
+    """A fresh, unguessable stored name such as ``avatars/3f9c....png``."""
+    return f"{folder}/{secrets.token_hex(16)}{suffix}"
+
+
+def save_bytes(name: str, data: bytes) -> None:
+    """Write ``data`` as the stored file ``name``, atomically."""
+    path = path_of(name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def remove(name: str | None) -> None:
+    """Delete a stored file if it is there."""
+    if not name:
+        return
+    try:
+        os.unlink(path_of(name))
+    except FileNotFoundError:
+        pass
+
+
+def read_limited(stream, limit: int, code: str) -> bytes:
+    """Read a whole upload stream, refusing it as soon as it passes ``limit`` bytes."""
+    chunks, size = [], 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The file is larger than {limit // 1024} KiB.", code=code)
+        chunks.append(chunk)
+    return b"".join(chunks)
