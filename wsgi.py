@@ -21,7 +21,8 @@ app = create_app()
 
 def main() -> None:
     """Migrate the database to the newest schema, then serve until stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(app)
     host = os.environ.get("CHATAPP_HOST", "127.0.0.1")

@@ -73,7 +73,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_sockets(app: Flask) -> None:
     """Socket.IO event handlers."""
-    from . import sockets  # noqa: F401  (handlers register on import)
+    from .extensions import socketio
+    from .sockets import register_socket_handlers
+
+    register_socket_handlers(socketio)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 
 ENV_PREFIX = "CHATAPP_"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
 MiB = 1024 * 1024
 
@@ -38,7 +38,7 @@ class Defaults:
     SQLITE_BUSY_TIMEOUT_MS = 10_000
 
     # Passwords: werkzeug's scrypt. Tests lower the cost; production keeps werkzeug's default.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)
     PASSWORD_MIN_LENGTH = 8
     PASSWORD_RESET_MAX_AGE = 3600  # seconds a reset link stays valid
 

@@ -155,4 +155,5 @@ def register_errorhandlers(app) -> None:
     def handle_crash(error: Exception):
         db.session.rollback()
         app.logger.exception("unhandled error")
-        return reply(500, {"code": "internal_error", "message": "Something went wrong on our side."})
+        body = {"code": "internal_error", "message": "Something went wrong on our side."}
+        return reply(500, body)

@@ -1,17 +1,18 @@
 """Socket.IO connection handling: only logged-in users connect, each joins their own room.
 
-Handlers register on the shared ``socketio`` object when this module is imported (as routes do
-on a blueprint); ``SocketIO.init_app`` attaches them to each app's server.
+``register_socket_handlers`` attaches the handlers to the server ``SocketIO.init_app`` just made
+for an app. (Flask-SocketIO's decorators register only on the server that exists when they run,
+so decorating at import time would leave every later app, as in tests, without handlers.)
 """
 
 import functools
 import logging
 
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import ConnectionRefusedError, join_room  # not the builtin of that name
 
 from .errors import ChatappError, socket_ack_error
-from .extensions import db, socketio
+from .extensions import db
 from .realtime import user_room
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ def releases_session(handler):
     return wrapper
 
 
-@socketio.on("connect")
 @releases_session
 def on_connect(auth=None):
     """Refuse anonymous sockets; put a user's socket in their own room."""
@@ -40,7 +40,6 @@ def on_connect(auth=None):
     join_room(user_room(current_user.user_id))
 
 
-@socketio.on_error_default
 def on_error(error):
     """Turn a failed handler into an error ack; nothing it started is kept."""
     db.session.rollback()
@@ -49,3 +48,9 @@ def on_error(error):
     log.exception("socket handler failed")
     return socket_ack_error(ChatappError("Something went wrong on our side.",
                                          code="internal_error"))
+
+
+def register_socket_handlers(socketio) -> None:
+    """Attach the handlers to the app's Socket.IO server."""
+    socketio.on_event("connect", on_connect)
+    socketio.on_error_default(on_error)

@@ -4,6 +4,7 @@ No user-supplied name ever becomes part of a path. Writes go to a temporary file
 folder and are renamed into place, so a reader never sees half a file.
 """
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -51,10 +52,8 @@ def remove(name: str | None) -> None:
     """Delete a stored file if it is there."""
     if not name:
         return
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path_of(name))
-    except FileNotFoundError:
-        pass
 
 
 def read_limited(stream, limit: int, code: str) -> bytes:

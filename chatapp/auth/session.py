@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
 from flask_login import login_user, logout_user
 
 from ..errors import Forbidden
@@ -25,7 +25,11 @@ def log_out(user: User) -> None:
 
 def refresh_session(user: User) -> None:
     """Re-issue this session after the user's session version moved (password change)."""
-    login_user(user, remember=False, fresh=True)
+    # Unwrap current_user: handing Flask-Login its own proxy makes it point at itself.
+    real = user._get_current_object() if hasattr(user, "_get_current_object") else user
+    # A device that chose "keep me logged in" keeps it, with a cookie for the new version.
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(real, remember=remembered, fresh=True)
 
 
 def rate_limit(name: str):
@@ -47,7 +51,7 @@ def safe_next(target: str | None) -> str | None:
 
 def init_login_manager(login_manager) -> None:
     """Load users from the session, refusing disabled users and revoked sessions."""
-    from flask import redirect, request, url_for
+    from flask import flash, redirect, request, url_for
 
     from ..errors import NotAuthenticated, wants_json
     from ..extensions import db
@@ -74,4 +78,5 @@ def init_login_manager(login_manager) -> None:
         if wants_json():
             raise NotAuthenticated()
         target = request.full_path if request.query_string else request.path
+        flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(url_for("auth.login", next=target))

@@ -1,0 +1,57 @@
+"""Configuration: defaults, environment, instance/config.py, generated secret key."""
+
+import os
+import stat
+
+from chatapp import create_app
+from chatapp.config import load_config
+
+
+def test_defaults_put_state_in_the_instance_folder(tmp_path, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("CHATAPP_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'chatapp.db'}"
+    assert app.config["UPLOAD_FOLDER"] == str(tmp_path / "inst" / "uploads")
+    assert os.path.isdir(app.config["UPLOAD_FOLDER"])
+    assert app.config["MAX_CONTENT_LENGTH"] == 26 * 1024 * 1024
+    assert app.config["SOCKETIO_ALLOWED_ORIGINS"] == []
+
+
+def test_secret_key_is_generated_once_and_private(tmp_path):
+    first = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    second = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+
+
+def test_environment_then_instance_file_then_explicit_config(tmp_path):
+    from flask import Flask
+
+    (tmp_path / "config.py").write_text("AVATAR_SIZE = 128\nLOGIN_RATE_LIMIT = '1 per day'\n")
+    environ = {
+        "CHATAPP_AVATAR_SIZE": "64",
+        "CHATAPP_AVATAR_MAX_BYTES": "1234",
+        "CHATAPP_SOCKETIO_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+        "CHATAPP_SESSION_COOKIE_SECURE": "true",
+        "DATABASE_URL": "postgresql+psycopg://db.example/chat",
+        "CHATAPP_SECRET_KEY": "from-env",
+    }
+    app = Flask("t", instance_path=str(tmp_path), instance_relative_config=True)
+    load_config(app, {"LOGIN_RATE_LIMIT": "5 per hour"}, environ=environ)
+    assert app.config["AVATAR_MAX_BYTES"] == 1234          # environment over default
+    assert app.config["AVATAR_SIZE"] == 128                 # instance/config.py over environment
+    assert app.config["LOGIN_RATE_LIMIT"] == "5 per hour"   # explicit config over all
+    assert app.config["SOCKETIO_ALLOWED_ORIGINS"] == ["https://a.example", "https://b.example"]
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db.example/chat"
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_no_module_level_app():
+    import chatapp
+
+    assert not any(type(v).__name__ == "Flask" for v in vars(chatapp).values())

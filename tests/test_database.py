@@ -1,0 +1,119 @@
+"""SQLite as a production store: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE writers,
+and a schema made by the migrations that matches the models."""
+
+import sqlite3
+import threading
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from chatapp.database import upgrade_database, write_transaction
+from chatapp.extensions import db
+from chatapp.models import Chat
+
+SPEC_COLUMNS = {
+    "users": {"user_id", "user_name", "password", "register_time", "login_time", "user_email",
+              "user_icon"},
+    "messages": {"msg_id", "sender_id", "chat_id", "msg_text", "msg_file", "msg_type",
+                 "create_time", "update_time"},
+    "message_reads": {"msg_id", "user_id"},
+    "chats": {"chat_id", "chat_name", "create_time", "is_private"},
+    "friendships": {"user_id", "friend_id", "update_time"},
+    "memberships": {"user_id", "chat_id", "privilege", "update_time"},
+}
+
+
+def test_upgrade_on_empty_database_creates_every_spec_table_and_column(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.db'}")
+    upgrade_database(app)
+    with app.app_context():
+        inspector = inspect(db.engine)
+        for table, columns in SPEC_COLUMNS.items():
+            present = {c["name"] for c in inspector.get_columns(table)}
+            assert columns <= present, (table, columns - present)
+        assert inspector.get_unique_constraints("messages")[0]["column_names"] == ["chat_id", "seq"]
+        db.engine.dispose()
+
+
+def test_upgrade_is_idempotent_on_a_current_database(app):
+    upgrade_database(app)  # the template is already at head: nothing to do, no error
+    with app.app_context():
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+
+
+def test_migrations_match_the_models(app):
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+def test_connection_pragmas(app):
+    with app.app_context():
+        assert db.session.scalar(text("PRAGMA journal_mode")) == "wal"
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        assert db.session.scalar(text("PRAGMA busy_timeout")) == 10_000
+
+
+def test_write_transaction_takes_the_write_lock_up_front(app):
+    """Inside write_transaction another connection cannot start writing: the lock is held."""
+    db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with app.app_context(), write_transaction():
+        other = sqlite3.connect(db_file, timeout=0.05)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc)
+        else:
+            raise AssertionError("a second writer got the lock")
+        finally:
+            other.close()
+
+
+def test_reads_do_not_take_the_write_lock(app):
+    db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with app.app_context():
+        db.session.scalar(text("SELECT count(*) FROM users"))  # a read transaction is open
+        other = sqlite3.connect(db_file, timeout=0.05)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO chats (chat_name, create_time, is_private) VALUES ('x', 0, 0)")
+        other.commit()
+        other.close()
+        db.session.rollback()
+
+
+def test_concurrent_writers_wait_instead_of_failing(app):
+    """Many threads each read, then write in one transaction (as services check, then change):
+    none fails with 'database is locked'."""
+    errors, writers, per_writer = [], 8, 15
+
+    def work(n):
+        try:
+            with app.app_context():
+                for i in range(per_writer):
+                    with write_transaction():
+                        count = db.session.scalar(text("SELECT count(*) FROM chats"))
+                        db.session.add(Chat(chat_name=f"w{n}-{i}-after-{count}"))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM chats")) == writers * per_writer
+
+
+def test_write_transaction_rolls_back_on_error(app):
+    with app.app_context():
+        try:
+            with write_transaction():
+                db.session.add(Chat(chat_name="never"))
+                db.session.flush()
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        assert db.session.scalar(text("SELECT count(*) FROM chats WHERE chat_name='never'")) == 0

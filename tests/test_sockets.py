@@ -1,0 +1,56 @@
+"""Socket.IO connections: logged-in users only, each in their own room, sessions released."""
+
+from flask_socketio import SocketIO
+
+from chatapp.extensions import db, socketio
+from chatapp.realtime import chat_room, emit, user_room
+
+
+def test_anonymous_socket_is_refused(app, api, sio):
+    sock = sio(api())
+    assert not sock.is_connected()
+
+
+def test_logged_in_socket_connects_and_joins_its_user_room(app, api, sio, alice, bob):
+    alice_api = api(alice)
+    tab1, tab2 = sio(alice_api), sio(alice_api)
+    bobs = sio(api(bob))
+    assert tab1.is_connected() and tab2.is_connected() and bobs.is_connected()
+
+    with app.app_context():
+        emit("ping_test", {"n": 1}, user_room(alice.user_id))
+    assert [e["args"][0] for e in tab1.get_received()] == [{"n": 1}]
+    assert [e["args"][0] for e in tab2.get_received()] == [{"n": 1}]
+    assert bobs.get_received() == []
+
+
+def test_socket_of_a_logged_out_session_is_refused(app, api, sio, alice):
+    client = api(alice)
+    client.post("/api/auth/logout")
+    assert not sio(client).is_connected()
+
+
+def test_handlers_give_their_database_connection_back(app, api, sio, alice):
+    client = api(alice)
+    for _ in range(20):
+        sock = sio(client)
+        assert sock.is_connected()
+        sock.disconnect()
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+
+
+def test_room_names_are_distinct():
+    assert user_room(1) != chat_room(1)
+    assert user_room(1) == "user:1" and chat_room(7) == "chat:7"
+
+
+def test_same_origin_only_by_default(app):
+    server = socketio.server.eio
+    assert server.cors_allowed_origins is None  # engine.io: None means the same origin only
+    assert isinstance(socketio, SocketIO)
+
+
+def test_configured_origins(make_app):
+    make_app(SOCKETIO_ALLOWED_ORIGINS=["https://chat.example.com"])
+    assert socketio.server.eio.cors_allowed_origins == ["https://chat.example.com"]
