@@ -34,6 +34,7 @@ USER_NAME_MAX = 50
 USER_EMAIL_MAX = 100
 CHAT_NAME_MAX = 50
 MSG_TEXT_MAX = 1000
+FRIEND_NOTE_MAX = 200
 
 
 def now() -> float:
@@ -50,13 +51,15 @@ class Privilege(StrEnum):
 
 
 class MsgType(StrEnum):
-    """Message.msg_type: the five kinds of the spec."""
+    """Message.msg_type: the five kinds of the spec, plus system notices."""
 
     TEXT = "text"
     IMAGE = "image"
     AUDIO = "audio"
     VIDEO = "video"
     OTHERS = "others"
+    # Not in the spec: "alice added bob" and the like; msg_text holds the notice as JSON.
+    SYSTEM = "system"
 
 
 def _in_list(column: str, values) -> str:
@@ -134,6 +137,11 @@ class Chat(db.Model):
     chat_name: Mapped[str] = mapped_column(String(CHAT_NAME_MAX), default="", server_default="")
     create_time: Mapped[float] = mapped_column(Float, default=now)
     is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # "<smaller user_id>:<larger user_id>" for private chats, NULL for groups: the unique index
+    # makes "one private chat per pair of people" a rule of the database.
+    private_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The seq of the newest message; the next message takes last_seq + 1 under the row's lock.
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def get_memberships(self) -> list["Membership"]:
         """Memberships of this chat, in the order people joined."""
@@ -236,3 +244,39 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     chat: Mapped[Chat] = relationship()
+
+
+class FriendRequest(db.Model):
+    """A pending friend request; it is deleted when accepted, declined or cancelled."""
+
+    __tablename__ = "friend_requests"
+    __table_args__ = (
+        UniqueConstraint("sender_id", "receiver_id", name="uq_friend_requests_sender_id_receiver_id"),
+        CheckConstraint("sender_id <> receiver_id", name="not_self"),
+        Index("ix_friend_requests_receiver_id", "receiver_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sender_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
+    receiver_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.user_id", ondelete="CASCADE")
+    )
+    note: Mapped[str] = mapped_column(String(FRIEND_NOTE_MAX), default="", server_default="")
+    create_time: Mapped[float] = mapped_column(Float, default=now)
+
+    sender: Mapped[User] = relationship(foreign_keys=[sender_id])
+    receiver: Mapped[User] = relationship(foreign_keys=[receiver_id])
+
+
+class UserSocket(db.Model):
+    """A connected Socket.IO client of a user, so the server can move it between rooms.
+
+    Rows live in the database, not in a per-process dict, so every server process sees them.
+    """
+
+    __tablename__ = "user_sockets"
+    __table_args__ = (Index("ix_user_sockets_user_id", "user_id"),)
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
+    connected_at: Mapped[float] = mapped_column(Float, default=now)

@@ -39,7 +39,7 @@ def test_upgrade_on_empty_database_creates_every_spec_table_and_column(make_app,
 def test_upgrade_is_idempotent_on_a_current_database(app):
     upgrade_database(app)  # the template is already at head: nothing to do, no error
     with app.app_context():
-        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
 
 
 def test_migrations_match_the_models(app):
@@ -117,3 +117,27 @@ def test_write_transaction_rolls_back_on_error(app):
         except RuntimeError:
             pass
         assert db.session.scalar(text("SELECT count(*) FROM chats WHERE chat_name='never'")) == 0
+
+
+def test_upgrading_an_older_populated_database_keeps_its_data(make_app, tmp_path):
+    """A database at the first revision, with messages and receipts, upgrades without loss."""
+    from flask_migrate import upgrade
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
+    with app.app_context():
+        upgrade(revision="0001")
+        db.session.execute(text(
+            "INSERT INTO users (user_id, user_name, user_name_key, password, register_time) "
+            "VALUES (1, 'alice', 'alice', 'x', 0), (2, 'bob', 'bob', 'x', 0)"))
+        db.session.execute(text(
+            "INSERT INTO chats (chat_id, chat_name, create_time, is_private) VALUES (1, 'T', 0, 0)"))
+        db.session.execute(text(
+            "INSERT INTO messages (msg_id, sender_id, chat_id, seq, msg_text, msg_type, "
+            "create_time, update_time) VALUES (1, 1, 1, 1, 'hi', 'text', 0, 0)"))
+        db.session.execute(text("INSERT INTO message_reads (msg_id, user_id) VALUES (1, 2)"))
+        db.session.commit()
+        upgrade()
+        assert db.session.scalar(text("SELECT count(*) FROM message_reads")) == 1
+        assert db.session.scalar(text("SELECT msg_text FROM messages")) == "hi"
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        db.engine.dispose()
