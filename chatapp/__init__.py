@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     from .auth.session import init_login_manager
     from .database import configure_engine
     from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+    from .security import socket_origin_check
 
     db.init_app(app)
     with app.app_context():
@@ -52,8 +53,7 @@ def register_extensions(app: Flask) -> None:
         app,
         async_mode=_socketio_async_mode(app),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
-        # None means same origin only; a list names the other origins allowed.
-        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+        cors_allowed_origins=socket_origin_check(app.config["SOCKETIO_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_PAYLOAD", 64 * 1024),
     )
 

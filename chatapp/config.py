@@ -6,8 +6,10 @@ after the environment and wins over it, and a ``config`` mapping passed to ``cre
 over both (tests use that).
 """
 
+import contextlib
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 
 ENV_PREFIX = "CHATAPP_"
@@ -58,7 +60,6 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
-    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
@@ -85,22 +86,27 @@ def _from_environment(environ) -> dict:
     for name in dir(Defaults):
         if name.isupper() and ENV_PREFIX + name in environ:
             values[name] = _parse(environ[ENV_PREFIX + name], getattr(Defaults, name))
-    # The common spelling for a database location.
-    if "DATABASE_URL" in environ and "SQLALCHEMY_DATABASE_URI" not in values:
-        values["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    # The common spellings for a database location.
+    for name in (ENV_PREFIX + "DATABASE_URL", "DATABASE_URL"):
+        if name in environ and "SQLALCHEMY_DATABASE_URI" not in values:
+            values["SQLALCHEMY_DATABASE_URI"] = environ[name]
     return values
 
 
 def _secret_key(instance_path: str) -> str:
     """Read the instance's secret key, generating it once (owner-readable only)."""
     path = os.path.join(instance_path, SECRET_KEY_FILE)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, encoding="ascii") as fh:
-            return fh.read().strip()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secrets.token_hex(32))
+    if not os.path.exists(path):
+        # Write the whole key to a private temporary file, then link it into place: a process
+        # starting at the same moment either wins the link or reads the winner's full key.
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".secret-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     with open(path, encoding="ascii") as fh:
         return fh.read().strip()
 

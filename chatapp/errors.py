@@ -82,12 +82,6 @@ class PayloadTooLarge(ChatappError):
     message = "The upload is too large."
 
 
-class RateLimited(ChatappError):
-    status = 429
-    code = "rate_limited"
-    message = "Too many attempts. Wait a moment and try again."
-
-
 def socket_ack_error(error: ChatappError) -> dict[str, Any]:
     """The Socket.IO form of an error: an ack ``{"ok": false, "error": {...}}``."""
     return {"ok": False, "error": error.to_dict()}
@@ -102,7 +96,6 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
-    415: "unsupported_media_type",
     429: "rate_limited",
 }
 

@@ -251,7 +251,8 @@ class FriendRequest(db.Model):
 
     __tablename__ = "friend_requests"
     __table_args__ = (
-        UniqueConstraint("sender_id", "receiver_id", name="uq_friend_requests_sender_id_receiver_id"),
+        UniqueConstraint("sender_id", "receiver_id",
+                         name="uq_friend_requests_sender_id_receiver_id"),
         CheckConstraint("sender_id <> receiver_id", name="not_self"),
         Index("ix_friend_requests_receiver_id", "receiver_id"),
     )

@@ -14,6 +14,26 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+def socket_origin_check(extra_origins):
+    """Engine.IO origin check: the page's own origin, plus ``extra_origins``.
+
+    A browser sends Origin with every WebSocket and polling request; a page on another site
+    carries its own origin there, so cross-site sockets are refused (CSWSH).
+    """
+    extra = {o.rstrip("/") for o in extra_origins}
+
+    def allowed(origin, environ) -> bool:
+        own = {f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"}
+        forwarded_host = environ.get("HTTP_X_FORWARDED_HOST")
+        if forwarded_host or environ.get("HTTP_X_FORWARDED_PROTO"):
+            scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http"))
+            host = forwarded_host or environ.get("HTTP_HOST", "")
+            own.add(f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}")
+        return origin in own or origin in extra
+
+    return allowed
+
+
 def register_security_headers(app) -> None:
     """No sniffing, no framing, no inline script, no leaking referrers."""
 

@@ -190,6 +190,8 @@ def test_update_and_clear_email(app, api, alice):
     client = api(alice)
     response = client.patch("/api/me", json={"email": "new@example.org"})
     assert response.get_json()["user"]["user_email"] == "new@example.org"
+    unchanged = client.patch("/api/me", json={}).get_json()["user"]["user_email"]
+    assert unchanged == "new@example.org"  # a field left out stays as it is
     assert client.patch("/api/me", json={"email": None}).get_json()["user"]["user_email"] is None
     assert user_row(app, "alice").user_email is None
     bad = client.patch("/api/me", json={"email": "nope"})

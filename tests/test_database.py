@@ -130,7 +130,8 @@ def test_upgrading_an_older_populated_database_keeps_its_data(make_app, tmp_path
             "INSERT INTO users (user_id, user_name, user_name_key, password, register_time) "
             "VALUES (1, 'alice', 'alice', 'x', 0), (2, 'bob', 'bob', 'x', 0)"))
         db.session.execute(text(
-            "INSERT INTO chats (chat_id, chat_name, create_time, is_private) VALUES (1, 'T', 0, 0)"))
+            "INSERT INTO chats (chat_id, chat_name, create_time, is_private) "
+            "VALUES (1, 'T', 0, 0)"))
         db.session.execute(text(
             "INSERT INTO messages (msg_id, sender_id, chat_id, seq, msg_text, msg_type, "
             "create_time, update_time) VALUES (1, 1, 1, 1, 'hi', 'text', 0, 0)"))

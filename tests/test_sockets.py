@@ -46,11 +46,22 @@ def test_room_names_are_distinct():
 
 
 def test_same_origin_only_by_default(app):
-    server = socketio.server.eio
-    assert server.cors_allowed_origins is None  # engine.io: None means the same origin only
+    allowed = socketio.server.eio.cors_allowed_origins
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "chat.local:5000"}
+    assert allowed("http://chat.local:5000", environ)
+    assert not allowed("http://evil.example", environ)
+    assert not allowed("https://chat.local:5000", environ)
+    proxied = {**environ, "HTTP_X_FORWARDED_PROTO": "https",
+               "HTTP_X_FORWARDED_HOST": "chat.example"}
+    assert allowed("https://chat.example", proxied)
     assert isinstance(socketio, SocketIO)
 
 
-def test_configured_origins(make_app):
+def test_configured_origins_come_on_top_of_the_own_origin(make_app):
     make_app(SOCKETIO_ALLOWED_ORIGINS=["https://chat.example.com"])
-    assert socketio.server.eio.cors_allowed_origins == ["https://chat.example.com"]
+    allowed = socketio.server.eio.cors_allowed_origins
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "localhost:5000"}
+    assert allowed("https://chat.example.com", environ)
+    assert allowed("http://localhost:5000", environ)
+    assert not allowed("https://other.example.com", environ)
+

@@ -66,9 +66,11 @@ def me():
 @api.patch("/me")
 @login_required
 def update_me():
-    """Change the profile (email; null or "" clears it)."""
+    """Change the profile fields given (email; null or "" clears it)."""
     data = load(ProfileIn, _json_body())
-    user = accounts.update_profile(current_user, data.email)
+    user = current_user
+    if "email" in data.model_fields_set:
+        user = accounts.update_profile(current_user, data.email)
     return jsonify(user=user_private(user))
 
 

@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import images, storage
@@ -92,17 +93,22 @@ def register_user(user_name: str, password: str, email: str | None = None) -> Us
     _check_password_rules(password)
     email = _normalize_email(email)
     password_hash = _hash(password)  # slow on purpose: done before taking the write lock
-    with write_transaction():
-        if db.session.scalar(select(User.user_id).where(User.user_name_key == key)):
-            raise Conflict("That user name is taken.", code="user_name_taken", field="user_name")
-        user = User(
-            user_name=name,
-            user_name_key=key,
-            password=password_hash,
-            user_email=email,
-            register_time=now(),
-        )
-        db.session.add(user)
+    taken = Conflict("That user name is taken.", code="user_name_taken", field="user_name")
+    try:
+        with write_transaction():
+            if db.session.scalar(select(User.user_id).where(User.user_name_key == key)):
+                raise taken
+            user = User(
+                user_name=name,
+                user_name_key=key,
+                password=password_hash,
+                user_email=email,
+                register_time=now(),
+            )
+            db.session.add(user)
+    except IntegrityError:
+        # Two people took the same name at once (PostgreSQL): the unique index decided.
+        raise taken from None
     return user
 
 
