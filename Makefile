@@ -5,17 +5,27 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test browser lint bench clean
+VENDOR := chatapp/static/vendor
+
+.PHONY: run test install install-test vendor browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+install: $(BIN)/python vendor
 	$(BIN)/python -m pip install --quiet -e .
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python vendor
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+# The Socket.IO browser client, pinned in package.json, served by the app itself (no CDN).
+vendor: $(VENDOR)/socket.io.min.js
+
+$(VENDOR)/socket.io.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/
 
 # Serve on http://127.0.0.1:5000 with SQLite in instance/ (migrated on start).
 run: install
@@ -34,4 +44,4 @@ test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts node_modules $(VENDOR)

@@ -60,13 +60,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Pages and JSON endpoints, and the headers every response carries."""
-    from . import auth, main
+    from . import auth, chats, friends, main
     from .security import register_security_headers
     from .templating import register_template_helpers
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(auth.api)
+    app.register_blueprint(friends.bp)
+    app.register_blueprint(friends.api)
+    app.register_blueprint(chats.bp)
+    app.register_blueprint(chats.api)
     register_security_headers(app)
     register_template_helpers(app)
 

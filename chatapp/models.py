@@ -142,6 +142,8 @@ class Chat(db.Model):
     private_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The seq of the newest message; the next message takes last_seq + 1 under the row's lock.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Time of the newest message (or of creation): orders the chat list.
+    last_activity: Mapped[float] = mapped_column(Float, default=now, server_default="0")
 
     def get_memberships(self) -> list["Membership"]:
         """Memberships of this chat, in the order people joined."""

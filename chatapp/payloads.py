@@ -4,7 +4,8 @@ import os
 
 from flask import url_for
 
-from .models import User
+from . import notices
+from .models import MsgType, User
 
 
 def avatar_url(user: User) -> str:
@@ -31,3 +32,52 @@ def user_private(user: User) -> dict:
         "register_time": user.register_time,
         "login_time": user.login_time,
     }
+
+
+def friend_request(request) -> dict:
+    """A pending friend request, as both sides see it."""
+    return {
+        "request_id": request.id,
+        "sender": user_public(request.sender),
+        "receiver": user_public(request.receiver),
+        "note": request.note,
+        "create_time": request.create_time,
+    }
+
+
+def member(membership) -> dict:
+    """One person in a chat, with their role."""
+    return {"user": user_public(membership.user), "privilege": membership.privilege,
+            "since": membership.update_time}
+
+
+def chat_summary(chat, viewer_membership, other=None) -> dict:
+    """A chat as one member sees it in their list (``other`` is the peer of a private chat)."""
+    return {
+        "chat_id": chat.chat_id,
+        "chat_name": other.user_name if (chat.is_private and other) else chat.chat_name,
+        "is_private": chat.is_private,
+        "create_time": chat.create_time,
+        "privilege": viewer_membership.privilege,
+        "other_user": user_public(other) if other else None,
+        "url": url_for("chats.chat_page", chat_id=chat.chat_id),
+    }
+
+
+def message(msg) -> dict:
+    """A stored message, as every member receives it. System notices come decoded, with
+    their English sentence as ``text``."""
+    body = {
+        "msg_id": msg.msg_id,
+        "chat_id": msg.chat_id,
+        "seq": msg.seq,
+        "sender": user_public(msg.sender),
+        "msg_type": msg.msg_type,
+        "msg_text": msg.msg_text,
+        "create_time": msg.create_time,
+        "update_time": msg.update_time,
+    }
+    if msg.msg_type == MsgType.SYSTEM:
+        body["notice"] = notices.decode(msg.msg_text)
+        body["text"] = notices.describe(body["notice"])
+    return body

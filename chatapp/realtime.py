@@ -1,10 +1,23 @@
-"""Socket.IO rooms and the one helper that emits events to them.
+"""Socket.IO rooms and the helpers that emit events and move sockets between rooms.
 
-Room names come only from ``user_room`` and ``chat_room``. A socket joins a room only after the
-access check passed, and only services emit, after their transaction committed.
+Room names come only from ``user_room`` and ``chat_room``. A socket joins a chat's room only
+after its membership was checked, and leaves it when the membership ends; only services call
+these, after their transaction committed.
+
+The sockets of each user are rows of ``user_sockets`` (not a per-process dict), so a room move
+reaches a user's sockets on every server process: python-socketio's message-queue manager
+forwards ``enter_room``/``leave_room`` for sockets connected elsewhere.
 """
 
-from .extensions import socketio
+import logging
+
+from sqlalchemy import select
+
+from .extensions import db, socketio
+from .models import UserSocket
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/"
 
 
 def user_room(user_id: int) -> str:
@@ -19,4 +32,42 @@ def chat_room(chat_id: int) -> str:
 
 def emit(event: str, payload: dict, room: str) -> None:
     """Send ``event`` to everyone in ``room`` (all server processes, via the message queue)."""
-    socketio.emit(event, payload, to=room)
+    socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+
+
+def emit_to_users(event: str, payload: dict, user_ids) -> None:
+    """Send ``event`` to every open socket of each of ``user_ids``."""
+    for user_id in set(user_ids):
+        emit(event, payload, user_room(user_id))
+
+
+def _sids_of(user_ids) -> list[str]:
+    return list(db.session.scalars(select(UserSocket.sid).where(UserSocket.user_id.in_(user_ids))))
+
+
+def _move(sids, room: str, enter: bool) -> None:
+    server = socketio.server
+    for sid in sids:
+        try:
+            if enter:
+                server.enter_room(sid, room, namespace=NAMESPACE)
+            else:
+                server.leave_room(sid, room, namespace=NAMESPACE)
+        except (KeyError, ValueError):
+            # The socket is gone (its row outlived a crash); nothing to move.
+            log.debug("socket %s is not connected; room move to %s skipped", sid, room)
+
+
+def join_chat_room(user_ids, chat_id: int) -> None:
+    """Put every open socket of ``user_ids`` into the chat's room (they became members)."""
+    _move(_sids_of(user_ids), chat_room(chat_id), enter=True)
+
+
+def leave_chat_room(user_ids, chat_id: int) -> None:
+    """Take every open socket of ``user_ids`` out of the chat's room (membership ended)."""
+    _move(_sids_of(user_ids), chat_room(chat_id), enter=False)
+
+
+def close_chat_room(chat_id: int) -> None:
+    """Empty a chat's room on every process (the chat is gone)."""
+    socketio.close_room(chat_room(chat_id), namespace=NAMESPACE)

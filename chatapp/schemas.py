@@ -4,13 +4,13 @@
 ``invalid_payload`` and one entry per problem, so bad input never reaches a service.
 """
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ValidationError
-from .models import USER_EMAIL_MAX, USER_NAME_MAX
+from .models import CHAT_NAME_MAX, FRIEND_NOTE_MAX, USER_EMAIL_MAX, USER_NAME_MAX
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -43,6 +43,42 @@ class ProfileIn(Schema):
 class PasswordChangeIn(Schema):
     current_password: Password
     new_password: Password
+
+
+UserId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Note = Annotated[str, StringConstraints(max_length=FRIEND_NOTE_MAX * 2)]
+ChatName = Annotated[str, StringConstraints(max_length=CHAT_NAME_MAX * 2)]
+UserIds = Annotated[list[UserId], Field(max_length=500)]
+
+
+class FriendRequestIn(Schema):
+    user_id: UserId
+    note: Note = ""
+
+
+class PrivateChatIn(Schema):
+    user_id: UserId
+
+
+class GroupIn(Schema):
+    chat_name: ChatName
+    member_ids: UserIds = []
+
+
+class RenameIn(Schema):
+    chat_name: ChatName
+
+
+class MembersIn(Schema):
+    user_ids: UserIds
+
+
+class RoleIn(Schema):
+    privilege: Literal["admin", "member"]
+
+
+class TransferIn(Schema):
+    user_id: UserId
 
 
 def load(schema: type[Model], data: Any) -> Model:

@@ -183,6 +183,24 @@ def sio(app):
             sock.disconnect()
 
 
+def events(sock, name=None):
+    """The events a test socket received since last asked, optionally only those of ``name``."""
+    received = [(e["name"], e["args"][0]) for e in sock.get_received()]
+    return [payload for event, payload in received if event == name] if name else received
+
+
+@pytest.fixture
+def befriend(api):
+    """Make two people friends through the API."""
+
+    def make(a, b):
+        sent = api(a).post("/api/friend-requests", json={"user_id": b.user_id}).get_json()
+        accepted = api(b).post(f"/api/friend-requests/{sent['request']['request_id']}/accept")
+        assert accepted.status_code == 200
+
+    return make
+
+
 def image_bytes(fmt="PNG", size=(64, 48), color=(200, 40, 40)):
     """A real image file of the given format, in memory."""
     out = io.BytesIO()

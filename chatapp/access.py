@@ -1,0 +1,63 @@
+"""Load-or-raise helpers that scope everything by membership.
+
+A chat is loaded through the user's membership, so "does not exist" and "not yours" raise the
+same ``NotFound`` and a non-member learns nothing. HTTP views, socket handlers and services all
+use these.
+"""
+
+from sqlalchemy import select
+
+from .errors import Forbidden, NotFound, ValidationError
+from .extensions import db
+from .models import Chat, Membership, Privilege, User
+
+
+def chat_not_found() -> NotFound:
+    return NotFound("Chat not found.", code="chat_not_found")
+
+
+def access_chat(user: User, chat_id, *, for_update: bool = False) -> Membership:
+    """The user's membership of chat ``chat_id`` (with ``.chat``), or ``chat_not_found``."""
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        raise chat_not_found()
+    stmt = (
+        select(Membership)
+        .join(Chat, Chat.chat_id == Membership.chat_id)
+        .where(Membership.chat_id == chat_id, Membership.user_id == user.user_id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    membership = db.session.scalar(stmt)
+    if membership is None:
+        raise chat_not_found()
+    return membership
+
+
+def require_role(membership: Membership, *allowed: Privilege) -> None:
+    """Refuse members whose role is not one of ``allowed`` (they know the chat exists)."""
+    if membership.privilege not in allowed:
+        raise Forbidden("Your role in this chat does not allow that.", code="insufficient_role")
+
+
+def require_group(chat: Chat) -> None:
+    """Refuse group-only operations on a private chat."""
+    if chat.is_private:
+        raise ValidationError("That only works in group chats.", code="not_a_group")
+
+
+def active_user(user_id) -> User:
+    """An enabled user by id, or ``user_not_found`` (disabled users do not exist to others)."""
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active:
+        raise NotFound("User not found.", code="user_not_found")
+    return user
+
+
+def member_of(chat_id: int, user_id) -> Membership:
+    """Another person's membership in a chat the caller may see, or ``member_not_found``."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.chat_id == chat_id, Membership.user_id == user_id)
+    ) if isinstance(user_id, int) else None
+    if membership is None:
+        raise NotFound("That person is not in this chat.", code="member_not_found")
+    return membership

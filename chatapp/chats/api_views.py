@@ -1,0 +1,100 @@
+"""Chat endpoints for programs: private chats, groups, members and roles."""
+
+from flask import jsonify, request
+from flask_login import current_user, login_required
+
+from ..schemas import GroupIn, MembersIn, PrivateChatIn, RenameIn, RoleIn, TransferIn, load
+from ..services import chats
+from . import api
+
+
+def _body(schema):
+    return load(schema, request.get_json(silent=True))
+
+
+@api.get("/chats")
+@login_required
+def list_chats():
+    """The user's chats."""
+    return jsonify(chats=chats.list_chats(current_user))
+
+
+@api.post("/chats")
+@login_required
+def create_group():
+    """A new group with the creator as owner and chosen friends as members."""
+    data = _body(GroupIn)
+    chat = chats.create_group(current_user, data.chat_name, data.member_ids)
+    return jsonify(chat=chats.chat_details(current_user, chat.chat_id)), 201
+
+
+@api.post("/chats/private")
+@login_required
+def open_private_chat():
+    """The private chat with a friend (created the first time)."""
+    data = _body(PrivateChatIn)
+    chat, created = chats.open_private_chat(current_user, data.user_id)
+    return jsonify(chat=chats.chat_details(current_user, chat.chat_id)), 201 if created else 200
+
+
+@api.get("/chats/<int:chat_id>")
+@login_required
+def chat_details(chat_id):
+    """A chat with its members and their roles."""
+    return jsonify(chat=chats.chat_details(current_user, chat_id))
+
+
+@api.patch("/chats/<int:chat_id>")
+@login_required
+def rename_chat(chat_id):
+    """Rename a group."""
+    chats.rename_chat(current_user, chat_id, _body(RenameIn).chat_name)
+    return jsonify(chat=chats.chat_details(current_user, chat_id))
+
+
+@api.delete("/chats/<int:chat_id>")
+@login_required
+def dissolve_chat(chat_id):
+    """Dissolve a group: it is gone for everyone."""
+    chats.dissolve_chat(current_user, chat_id)
+    return "", 204
+
+
+@api.post("/chats/<int:chat_id>/members")
+@login_required
+def add_members(chat_id):
+    """Add friends to a group."""
+    chats.add_members(current_user, chat_id, _body(MembersIn).user_ids)
+    return jsonify(chat=chats.chat_details(current_user, chat_id))
+
+
+@api.delete("/chats/<int:chat_id>/members/<int:user_id>")
+@login_required
+def remove_member(chat_id, user_id):
+    """Remove someone from a group."""
+    chats.remove_member(current_user, chat_id, user_id)
+    return "", 204
+
+
+@api.put("/chats/<int:chat_id>/members/<int:user_id>/role")
+@login_required
+def set_role(chat_id, user_id):
+    """Make a member an admin, or an admin a member."""
+    chats.set_role(current_user, chat_id, user_id, _body(RoleIn).privilege)
+    return jsonify(chat=chats.chat_details(current_user, chat_id))
+
+
+@api.post("/chats/<int:chat_id>/owner")
+@login_required
+def transfer_ownership(chat_id):
+    """Hand the group over to another member."""
+    chats.transfer_ownership(current_user, chat_id, _body(TransferIn).user_id)
+    return jsonify(chat=chats.chat_details(current_user, chat_id))
+
+
+@api.post("/chats/<int:chat_id>/leave")
+@login_required
+def leave_chat(chat_id):
+    """Leave a group."""
+    chats.leave_chat(current_user, chat_id)
+    return "", 204

@@ -1,0 +1,354 @@
+"""Chats: the one private chat between two friends, and group chats with roles.
+
+Who may do what is decided here (docs/permissions.md has the table): the owner renames, adds
+and removes anyone, promotes and demotes, transfers ownership and dissolves; an admin renames,
+adds members and removes plain members; every member can leave; the owner leaves only after
+handing over ownership, unless they are the last member.
+"""
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import notices, payloads
+from ..access import access_chat, active_user, member_of, require_group, require_role
+from ..database import write_transaction
+from ..errors import Conflict, Forbidden, ValidationError
+from ..extensions import db
+from ..models import CHAT_NAME_MAX, Chat, Membership, MsgType, Privilege, User, now
+from ..realtime import (
+    chat_room,
+    close_chat_room,
+    emit,
+    emit_to_users,
+    join_chat_room,
+    leave_chat_room,
+)
+from .friends import are_friends
+from .messages import append_message
+
+OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
+GROUP_MAX_MEMBERS = 500
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def private_peer(chat: Chat, user: User) -> User | None:
+    """The other person of a private chat."""
+    if not chat.is_private:
+        return None
+    return next((m for m in chat.get_members() if m.user_id != user.user_id), None)
+
+
+def summary(chat: Chat, membership: Membership, user: User) -> dict:
+    """The chat as ``user`` sees it in their list."""
+    return payloads.chat_summary(chat, membership, private_peer(chat, user))
+
+
+def list_chats(user: User) -> list[dict]:
+    """The user's chats, newest first."""
+    rows = db.session.execute(
+        select(Chat, Membership)
+        .join(Membership, Membership.chat_id == Chat.chat_id)
+        .where(Membership.user_id == user.user_id)
+        .order_by(Chat.last_activity.desc(), Chat.chat_id.desc())
+    ).all()
+    return [summary(chat, membership, user) for chat, membership in rows]
+
+
+def chat_details(user: User, chat_id) -> dict:
+    """A chat with its members and roles, for a member."""
+    membership = access_chat(user, chat_id)
+    chat = membership.chat
+    return {
+        **summary(chat, membership, user),
+        "members": [payloads.member(m) for m in chat.get_memberships()],
+    }
+
+
+# --- private chats -------------------------------------------------------------------------
+
+
+def _private_key(a: int, b: int) -> str:
+    low, high = sorted((a, b))
+    return f"{low}:{high}"
+
+
+def open_private_chat(user: User, other_id) -> tuple[Chat, bool]:
+    """The private chat with a friend, created the first time either opens it.
+
+    Returns (chat, created). Once it exists it stays open to both, friends or not, so the
+    history stays readable; only sending needs a friendship.
+    """
+    other = active_user(other_id)
+    if other.user_id == user.user_id:
+        raise ValidationError("A private chat needs another person.", code="cannot_chat_self")
+    key = _private_key(user.user_id, other.user_id)
+    existing = db.session.scalar(select(Chat).where(Chat.private_key == key))
+    if existing is not None:
+        return existing, False
+    try:
+        with write_transaction():
+            if db.session.scalar(select(Chat).where(Chat.private_key == key)) is not None:
+                raise _AlreadyThere()
+            if not are_friends(user.user_id, other.user_id):
+                raise Forbidden("You can only start a chat with a friend.", code="not_friends")
+            chat = Chat(is_private=True, private_key=key, create_time=now())
+            db.session.add(chat)
+            db.session.flush()
+            db.session.add_all([Membership(user_id=uid, chat_id=chat.chat_id, privilege=MEMBER)
+                                for uid in (user.user_id, other.user_id)])
+    except (_AlreadyThere, IntegrityError):
+        # The other person opened it at the same moment: the unique key kept it to one chat.
+        db.session.rollback()
+        return db.session.scalar(select(Chat).where(Chat.private_key == key)), False
+    _announce_new_chat(chat, [user.user_id, other.user_id])
+    return chat, True
+
+
+class _AlreadyThere(Exception):
+    """The private chat appeared between the first look and the write lock."""
+
+
+def ensure_can_post(user: User, membership: Membership) -> None:
+    """Refuse new messages in a private chat whose friendship has ended."""
+    chat = membership.chat
+    if chat.is_private:
+        peer = private_peer(chat, user)
+        if peer is None or not are_friends(user.user_id, peer.user_id):
+            raise Forbidden("You are no longer friends; add them again to send messages.",
+                            code="not_friends")
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+def _clean_name(name) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Give the group a name.", code="invalid_chat_name",
+                              field="chat_name")
+    if len(name) > CHAT_NAME_MAX:
+        raise ValidationError(f"A group name has at most {CHAT_NAME_MAX} characters.",
+                              code="invalid_chat_name", field="chat_name")
+    return name
+
+
+def _friends_to_add(user: User, user_ids) -> list[User]:
+    ids = list(dict.fromkeys(user_ids or []))
+    if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
+        raise ValidationError("Members are given by user id.", code="invalid_members",
+                              field="member_ids")
+    people = []
+    for user_id in ids:
+        if user_id == user.user_id:
+            continue
+        person = active_user(user_id)
+        if not are_friends(user.user_id, person.user_id):
+            raise Forbidden(f"{person.user_name} is not your friend.", code="not_friends",
+                            details={"user_id": person.user_id})
+        people.append(person)
+    return people
+
+
+def _notice(chat_id: int, actor: User, kind: str, target: User | None = None,
+            name: str | None = None):
+    return append_message(chat_id, actor.user_id, MsgType.SYSTEM,
+                          notices.encode(kind, actor, target, name))
+
+
+def _publish_notices(messages) -> None:
+    for message in messages:
+        emit("message_created", {"message": payloads.message(message)}, chat_room(message.chat_id))
+
+
+def _announce_new_chat(chat: Chat, user_ids) -> None:
+    join_chat_room(user_ids, chat.chat_id)
+    for membership in chat.get_memberships():
+        if membership.user_id in user_ids:
+            emit_to_users("chat_created", {"chat": summary(chat, membership, membership.user)},
+                          [membership.user_id])
+
+
+def create_group(user: User, name, member_ids) -> Chat:
+    """A new group named ``name``; the creator is its owner, the chosen friends its members."""
+    name = _clean_name(name)
+    with write_transaction():
+        people = _friends_to_add(user, member_ids)
+        if len(people) + 1 > GROUP_MAX_MEMBERS:
+            raise ValidationError(f"A group has at most {GROUP_MAX_MEMBERS} members.",
+                                  code="too_many_members", field="member_ids")
+        chat = Chat(chat_name=name, is_private=False, create_time=now())
+        db.session.add(chat)
+        db.session.flush()
+        db.session.add(Membership(user_id=user.user_id, chat_id=chat.chat_id, privilege=OWNER))
+        db.session.add_all([Membership(user_id=p.user_id, chat_id=chat.chat_id, privilege=MEMBER)
+                            for p in people])
+        created = [_notice(chat.chat_id, user, "group_created", name=name)]
+        created += [_notice(chat.chat_id, user, "member_added", p) for p in people]
+    _announce_new_chat(chat, [user.user_id, *(p.user_id for p in people)])
+    _publish_notices(created)
+    return chat
+
+
+def rename_chat(user: User, chat_id, name) -> Chat:
+    """Rename a group (owner or admin)."""
+    name = _clean_name(name)
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        require_group(membership.chat)
+        require_role(membership, OWNER, ADMIN)
+        chat = membership.chat
+        chat.chat_name = name
+        notice = _notice(chat.chat_id, user, "chat_renamed", name=name)
+    emit("chat_renamed", {"chat_id": chat.chat_id, "chat_name": name}, chat_room(chat.chat_id))
+    _publish_notices([notice])
+    return chat
+
+
+def add_members(user: User, chat_id, user_ids) -> list[User]:
+    """Add friends of the actor to a group (owner or admin)."""
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        require_group(membership.chat)
+        require_role(membership, OWNER, ADMIN)
+        people = _friends_to_add(user, user_ids)
+        if not people:
+            raise ValidationError("Choose someone to add.", code="invalid_members",
+                                  field="member_ids")
+        present = set(db.session.scalars(select(Membership.user_id).where(
+            Membership.chat_id == membership.chat_id)))
+        if any(p.user_id in present for p in people):
+            raise Conflict("Someone you chose is already in the group.", code="already_member")
+        if len(present) + len(people) > GROUP_MAX_MEMBERS:
+            raise ValidationError(f"A group has at most {GROUP_MAX_MEMBERS} members.",
+                                  code="too_many_members", field="member_ids")
+        chat = membership.chat
+        for person in people:
+            db.session.add(Membership(user_id=person.user_id, chat_id=chat.chat_id,
+                                      privilege=MEMBER))
+        created = [_notice(chat.chat_id, user, "member_added", p) for p in people]
+    for person in people:
+        added = member_of(chat.chat_id, person.user_id)
+        emit("member_added", {"chat_id": chat.chat_id, "member": payloads.member(added)},
+             chat_room(chat.chat_id))
+    _announce_new_chat(chat, [p.user_id for p in people])
+    _publish_notices(created)
+    return people
+
+
+def _end_membership(chat_id: int, target_id: int, payload: dict) -> None:
+    """Tell the chat a member is gone, then take that person's sockets out of its room."""
+    emit("member_removed", payload, chat_room(chat_id))
+    leave_chat_room([target_id], chat_id)
+
+
+def remove_member(user: User, chat_id, target_id) -> None:
+    """Remove someone from a group: the owner removes anyone, an admin plain members."""
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        require_group(membership.chat)
+        require_role(membership, OWNER, ADMIN)
+        target = member_of(membership.chat_id, target_id)
+        if target.user_id == user.user_id:
+            raise ValidationError("To leave a group, use leave.", code="cannot_remove_self")
+        if membership.privilege == ADMIN and target.privilege != MEMBER:
+            raise Forbidden("Admins can remove members only.", code="insufficient_role")
+        target_user = target.user
+        db.session.delete(target)
+        notice = _notice(membership.chat_id, user, "member_removed", target_user)
+    chat_id = notice.chat_id
+    _publish_notices([notice])
+    _end_membership(chat_id, target_user.user_id,
+                    {"chat_id": chat_id, "user_id": target_user.user_id, "reason": "removed"})
+
+
+def set_role(user: User, chat_id, target_id, privilege) -> Membership:
+    """Promote a member to admin or demote an admin to member (owner only)."""
+    if privilege not in (ADMIN, MEMBER):
+        raise ValidationError("A role is admin or member; ownership is transferred instead.",
+                              code="invalid_role", field="privilege")
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        require_group(membership.chat)
+        require_role(membership, OWNER)
+        target = member_of(membership.chat_id, target_id)
+        if target.privilege == OWNER:
+            raise ValidationError("The owner's role changes by transferring ownership.",
+                                  code="invalid_role", field="privilege")
+        if target.privilege == privilege:
+            raise Conflict(f"They are already {'an admin' if privilege == ADMIN else 'a member'}.",
+                           code="role_unchanged")
+        target.privilege = Privilege(privilege)
+        target.update_time = now()
+        kind = "admin_granted" if privilege == ADMIN else "admin_revoked"
+        notice = _notice(membership.chat_id, user, kind, target.user)
+    emit("role_changed", {"chat_id": notice.chat_id, "user_id": target.user_id,
+                          "privilege": str(privilege)}, chat_room(notice.chat_id))
+    _publish_notices([notice])
+    return target
+
+
+def transfer_ownership(user: User, chat_id, target_id) -> None:
+    """Make another member the owner; the old owner becomes an admin."""
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        require_group(membership.chat)
+        require_role(membership, OWNER)
+        target = member_of(membership.chat_id, target_id)
+        if target.user_id == user.user_id:
+            raise ValidationError("You already own this group.", code="invalid_member")
+        timestamp = now()
+        membership.privilege, membership.update_time = ADMIN, timestamp
+        db.session.flush()  # one owner at a time
+        target.privilege, target.update_time = OWNER, timestamp
+        notice = _notice(membership.chat_id, user, "ownership_transferred", target.user)
+    room = chat_room(notice.chat_id)
+    emit("role_changed", {"chat_id": notice.chat_id, "user_id": user.user_id,
+                          "privilege": "admin"}, room)
+    emit("role_changed", {"chat_id": notice.chat_id, "user_id": target.user_id,
+                          "privilege": "owner"}, room)
+    _publish_notices([notice])
+
+
+def leave_chat(user: User, chat_id) -> None:
+    """Leave a group. The owner must hand over ownership first, unless alone in it."""
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        chat = membership.chat
+        if chat.is_private:
+            raise ValidationError("A private chat cannot be left.", code="not_a_group")
+        others = db.session.scalar(select(db.func.count()).select_from(Membership).where(
+            Membership.chat_id == chat.chat_id, Membership.user_id != user.user_id))
+        if membership.privilege == OWNER and others:
+            raise Conflict("Make someone else the owner before you leave.",
+                           code="owner_must_transfer")
+        chat_id = chat.chat_id
+        if not others:
+            db.session.delete(chat)  # the last one out: the group is gone
+            notice = None
+        else:
+            db.session.delete(membership)
+            notice = _notice(chat_id, user, "member_left")
+    if notice is None:
+        _dissolved(chat_id)
+        return
+    _publish_notices([notice])
+    _end_membership(chat_id, user.user_id,
+                    {"chat_id": chat_id, "user_id": user.user_id, "reason": "left"})
+
+
+def dissolve_chat(user: User, chat_id) -> None:
+    """Delete a group with its history for everyone (owner only)."""
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        require_group(membership.chat)
+        require_role(membership, OWNER)
+        chat_id = membership.chat_id
+        db.session.execute(delete(Chat).where(Chat.chat_id == chat_id))
+    _dissolved(chat_id)
+
+
+def _dissolved(chat_id: int) -> None:
+    emit("chat_dissolved", {"chat_id": chat_id}, chat_room(chat_id))
+    close_chat_room(chat_id)
