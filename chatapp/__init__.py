@@ -54,7 +54,7 @@ def register_extensions(app: Flask) -> None:
         async_mode=_socketio_async_mode(app),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
         cors_allowed_origins=socket_origin_check(app.config["SOCKETIO_ALLOWED_ORIGINS"]),
-        max_http_buffer_size=app.config.get("SOCKETIO_MAX_PAYLOAD", 64 * 1024),
+        max_http_buffer_size=app.config["SOCKETIO_MAX_PAYLOAD"],
     )
 
 

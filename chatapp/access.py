@@ -33,6 +33,13 @@ def access_chat(user: User, chat_id, *, for_update: bool = False) -> Membership:
     return membership
 
 
+def private_peer(chat: Chat, user: User) -> User | None:
+    """The other person of a private chat (None for groups)."""
+    if not chat.is_private:
+        return None
+    return next((m for m in chat.get_members() if m.user_id != user.user_id), None)
+
+
 def require_role(membership: Membership, *allowed: Privilege) -> None:
     """Refuse members whose role is not one of ``allowed`` (they know the chat exists)."""
     if membership.privilege not in allowed:

@@ -39,6 +39,12 @@ class Defaults:
 
     SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+    # Messages: how long a sender may recall one; how often "typing" is passed on per socket.
+    RECALL_WINDOW_SECONDS = 120
+    TYPING_THROTTLE_SECONDS = 2
+    # Largest Socket.IO message accepted (bytes); bigger ones close the connection.
+    SOCKETIO_MAX_PAYLOAD = 64 * 1024
+
     # Passwords: werkzeug's scrypt. Tests lower the cost; production keeps werkzeug's default.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)
     PASSWORD_MIN_LENGTH = 8

@@ -94,6 +94,8 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # Bumped by logout, password change and disabling: every older session stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When the user's last socket closed; NULL while never connected.
+    last_seen: Mapped[float | None] = mapped_column(Float)
 
     def get_id(self) -> str:
         """Flask-Login identity: the id and the session version, so old cookies die."""
@@ -185,6 +187,9 @@ class Message(db.Model):
     __table_args__ = (
         # Position within the chat: the ordering key and the history paging index.
         UniqueConstraint("chat_id", "seq", name="uq_messages_chat_id_seq"),
+        # A retried send carries the same client id: the second insert is refused.
+        UniqueConstraint("sender_id", "client_msg_id",
+                         name="uq_messages_sender_id_client_msg_id"),
         CheckConstraint(_in_list("msg_type", MsgType), name="msg_type"),
         Index("ix_messages_sender_id", "sender_id"),
     )
@@ -200,6 +205,12 @@ class Message(db.Model):
     )
     create_time: Mapped[float] = mapped_column(Float, default=now)
     update_time: Mapped[float] = mapped_column(Float, default=now)
+    # The id the sending client chose, for idempotent retries (NULL for system notices).
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    # Set when the message was recalled; its text and file are gone, a placeholder stays.
+    recalled_at: Mapped[float | None] = mapped_column(Float)
+    recalled_by: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.user_id", ondelete="SET NULL"))
 
     sender: Mapped[User] = relationship(foreign_keys=[sender_id])
     chat: Mapped[Chat] = relationship()
@@ -243,6 +254,8 @@ class Membership(db.Model):
     chat_id: Mapped[int] = mapped_column(BigId, ForeignKey("chats.chat_id", ondelete="CASCADE"))
     privilege: Mapped[str] = mapped_column(String(10), default=Privilege.MEMBER)
     update_time: Mapped[float] = mapped_column(Float, default=now)
+    # The seq up to which this member has read the chat.
+    last_read_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     chat: Mapped[Chat] = relationship()

@@ -51,15 +51,21 @@ def member(membership) -> dict:
             "since": membership.update_time}
 
 
-def chat_summary(chat, viewer_membership, other=None) -> dict:
+def chat_summary(chat, viewer_membership, other=None, *, last_message=None, unread=0,
+                 other_presence=None) -> dict:
     """A chat as one member sees it in their list (``other`` is the peer of a private chat)."""
     return {
         "chat_id": chat.chat_id,
         "chat_name": other.user_name if (chat.is_private and other) else chat.chat_name,
         "is_private": chat.is_private,
         "create_time": chat.create_time,
+        "last_activity": chat.last_activity,
+        "last_seq": chat.last_seq,
+        "read_seq": viewer_membership.last_read_seq,
+        "unread": unread,
+        "last_message": message(last_message) if last_message is not None else None,
         "privilege": viewer_membership.privilege,
-        "other_user": user_public(other) if other else None,
+        "other_user": ({**user_public(other), **(other_presence or {})} if other else None),
         "url": url_for("chats.chat_page", chat_id=chat.chat_id),
     }
 
@@ -76,6 +82,9 @@ def message(msg) -> dict:
         "msg_text": msg.msg_text,
         "create_time": msg.create_time,
         "update_time": msg.update_time,
+        "client_msg_id": msg.client_msg_id,
+        "recalled": msg.recalled_at is not None,
+        "recalled_at": msg.recalled_at,
     }
     if msg.msg_type == MsgType.SYSTEM:
         body["notice"] = notices.decode(msg.msg_text)

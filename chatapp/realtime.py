@@ -30,9 +30,10 @@ def chat_room(chat_id: int) -> str:
     return f"chat:{chat_id}"
 
 
-def emit(event: str, payload: dict, room: str) -> None:
-    """Send ``event`` to everyone in ``room`` (all server processes, via the message queue)."""
-    socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+def emit(event: str, payload: dict, room: str, skip_sid: str | None = None) -> None:
+    """Send ``event`` to everyone in ``room`` (all server processes, via the message queue),
+    except the socket ``skip_sid``."""
+    socketio.emit(event, payload, to=room, namespace=NAMESPACE, skip_sid=skip_sid)
 
 
 def emit_to_users(event: str, payload: dict, user_ids) -> None:

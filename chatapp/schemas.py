@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ValidationError
-from .models import CHAT_NAME_MAX, FRIEND_NOTE_MAX, USER_EMAIL_MAX, USER_NAME_MAX
+from .models import CHAT_NAME_MAX, FRIEND_NOTE_MAX, MSG_TEXT_MAX, USER_EMAIL_MAX, USER_NAME_MAX
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -79,6 +79,49 @@ class RoleIn(Schema):
 
 class TransferIn(Schema):
     user_id: UserId
+
+
+ChatId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class SendMessageIn(Schema):
+    chat_id: ChatId
+    text: Annotated[str, StringConstraints(max_length=MSG_TEXT_MAX * 4)]
+    client_msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class PostMessageIn(Schema):
+    text: Annotated[str, StringConstraints(max_length=MSG_TEXT_MAX * 4)]
+    client_msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class MarkReadIn(Schema):
+    chat_id: ChatId
+    up_to_seq: Seq
+
+
+class ReadPositionIn(Schema):
+    up_to_seq: Seq
+
+
+class RecallIn(Schema):
+    chat_id: ChatId
+    msg_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class TypingIn(Schema):
+    chat_id: ChatId
+
+
+class HistoryQuery(BaseModel):
+    """Query string of the history endpoint (strings from the URL are converted)."""
+
+    model_config = ConfigDict(extra="forbid")
+    before: Seq | None = None
+    after: Seq | None = None
+    around: Annotated[int, Field(ge=1)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
 def load(schema: type[Model], data: Any) -> Model:

@@ -1,21 +1,25 @@
-"""Socket.IO connection handling: only logged-in users connect; a socket joins its user's
-room and the room of every chat the user belongs to.
+"""Socket.IO handlers: connection, and the client-to-server events.
 
-``register_socket_handlers`` attaches the handlers to the server ``SocketIO.init_app`` just made
-for an app. (Flask-SocketIO's decorators register only on the server that exists when they run,
-so decorating at import time would leave every later app, as in tests, without handlers.)
+Each event handler validates its payload with a schema, calls one service function with the
+user from the session (never from the payload), and acks ``{"ok": true, ...}`` only after the
+service committed; a refusal acks ``{"ok": false, "error": {...}}`` and changes nothing.
+``register_socket_handlers`` attaches them to the server ``SocketIO.init_app`` made for an app
+(Flask-SocketIO's decorators register only on the server that exists when they run).
 """
 
 import functools
 import logging
+import time
 
-from flask import request
+from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room  # not the builtin of that name
+from flask_socketio import ConnectionRefusedError, disconnect, join_room  # not the builtins
 
-from .errors import ChatappError, socket_ack_error
+from . import payloads
+from .errors import ChatappError, NotAuthenticated, socket_ack_error
 from .extensions import db
-from .services import connections
+from .schemas import MarkReadIn, RecallIn, SendMessageIn, TypingIn, load
+from .services import connections, messages
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,32 @@ def releases_session(handler):
             db.session.remove()
 
     return wrapper
+
+
+def socket_event(schema):
+    """Validate the payload with ``schema``, run the handler for the session's user, ack."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        @releases_session
+        def wrapper(data=None, *_extra):
+            if not current_user.is_authenticated:
+                # The session was ended elsewhere (logout, password change, disabled).
+                disconnect()
+                return socket_ack_error(NotAuthenticated())
+            try:
+                result = handler(current_user._get_current_object(), load(schema, data))
+            except ChatappError as error:
+                db.session.rollback()
+                if error.code == "invalid_payload":
+                    log.warning("refused %s payload from user %s: %s", request.event["message"],
+                                current_user.user_id, error.details)
+                return socket_ack_error(error)
+            return {"ok": True, **(result or {})}
+
+        return wrapper
+
+    return decorate
 
 
 @releases_session
@@ -49,6 +79,39 @@ def on_disconnect(reason=None):
     connections.disconnect_socket(request.sid)
 
 
+@socket_event(SendMessageIn)
+def on_send_message(user, data):
+    """Send a text message; the ack carries the stored message."""
+    message, created = messages.post_message(user, data.chat_id, data.text, data.client_msg_id)
+    return {"message": payloads.message(message), "created": created}
+
+
+@socket_event(MarkReadIn)
+def on_mark_read(user, data):
+    """Mark a chat read up to a position."""
+    return {"read_seq": messages.mark_read(user, data.chat_id, data.up_to_seq)}
+
+
+@socket_event(RecallIn)
+def on_recall_message(user, data):
+    """Recall a message."""
+    return {"message": payloads.message(messages.recall_message(user, data.chat_id,
+                                                                 data.msg_id))}
+
+
+@socket_event(TypingIn)
+def on_typing(user, data):
+    """Tell the chat the user is typing, at most once per throttle interval per chat."""
+    last = session.setdefault("typing", {})
+    now = time.monotonic()
+    key = str(data.chat_id)
+    if now - last.get(key, float("-inf")) < current_app.config["TYPING_THROTTLE_SECONDS"]:
+        return {"throttled": True}
+    messages.notify_typing(user, data.chat_id, skip_sid=request.sid)
+    last[key] = now
+    return {"throttled": False}
+
+
 def on_error(error):
     """Turn a failed handler into an error ack; nothing it started is kept."""
     db.session.rollback()
@@ -59,8 +122,18 @@ def on_error(error):
                                          code="internal_error"))
 
 
+EVENTS = {
+    "send_message": on_send_message,
+    "mark_read": on_mark_read,
+    "recall_message": on_recall_message,
+    "typing": on_typing,
+}
+
+
 def register_socket_handlers(socketio) -> None:
     """Attach the handlers to the app's Socket.IO server."""
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
+    for event, handler in EVENTS.items():
+        socketio.on_event(event, handler)
     socketio.on_error_default(on_error)

@@ -34,6 +34,11 @@ def new_name(folder: str, suffix: str) -> str:
     return f"{folder}/{secrets.token_hex(16)}{suffix}"
 
 
+def thumbnail_name(name: str) -> str:
+    """The stored name of a file's thumbnail."""
+    return f"{os.path.splitext(name)[0]}.thumb.webp"
+
+
 def save_bytes(name: str, data: bytes) -> None:
     """Write ``data`` as the stored file ``name``, atomically."""
     path = path_of(name)

@@ -114,7 +114,7 @@ def test_private_chat_history_stays_after_unfriending_but_posting_is_refused(
     from chatapp.access import access_chat
     from chatapp.errors import Forbidden
     from chatapp.models import User
-    from chatapp.services.chats import ensure_can_post
+    from chatapp.services.messages import ensure_can_post
     with app.app_context():
         user = db.session.get(User, alice.user_id)
         with pytest.raises(Forbidden) as refused:
@@ -205,7 +205,8 @@ def test_add_and_remove_member_moves_live_sockets(app, api, sio, befriend, team,
     befriend(alice, dave)
     a, d = api(alice), api(dave)
     d_sock, d_tab2, b_sock = sio(d), sio(d), sio(api(bob))
-    assert a.post(f"/api/chats/{team}/members", json={"user_ids": [dave.user_id]}).status_code == 200
+    added = a.post(f"/api/chats/{team}/members", json={"user_ids": [dave.user_id]})
+    assert added.status_code == 200
     assert roles(app, team)[dave.user_id] == "member"
     for sock in (d_sock, d_tab2):
         names = [name for name, _ in events(sock)]

@@ -72,13 +72,15 @@ def test_request_accept_makes_two_rows_and_tells_both(app, api, sio, alice, bob,
     a, b = api(alice), api(bob)
     a_sock, b_sock, c_sock = sio(a), sio(b), sio(api(carol))
 
-    response = a.post("/api/friend-requests", json={"user_id": bob.user_id, "note": "hi, it's alice"})
+    response = a.post("/api/friend-requests",
+                      json={"user_id": bob.user_id, "note": "hi, it's alice"})
     assert response.status_code == 201
     request = response.get_json()["request"]
     assert request["note"] == "hi, it's alice" and request["receiver"]["user_name"] == "bob"
-    assert [r["request_id"] for r in events(b_sock, "friend_request_received")[0:1]
-            for r in [r["request"]]] == [request["request_id"]]
-    assert events(a_sock, "friend_request_sent")[0]["request"]["request_id"] == request["request_id"]
+    received = events(b_sock, "friend_request_received")
+    assert [r["request"]["request_id"] for r in received] == [request["request_id"]]
+    sent = events(a_sock, "friend_request_sent")
+    assert [r["request"]["request_id"] for r in sent] == [request["request_id"]]
 
     listed = b.get("/api/friend-requests").get_json()
     assert [r["sender"]["user_name"] for r in listed["incoming"]] == ["alice"]

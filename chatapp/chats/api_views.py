@@ -3,8 +3,20 @@
 from flask import jsonify, request
 from flask_login import current_user, login_required
 
-from ..schemas import GroupIn, MembersIn, PrivateChatIn, RenameIn, RoleIn, TransferIn, load
-from ..services import chats
+from .. import payloads
+from ..schemas import (
+    GroupIn,
+    HistoryQuery,
+    MembersIn,
+    PostMessageIn,
+    PrivateChatIn,
+    ReadPositionIn,
+    RenameIn,
+    RoleIn,
+    TransferIn,
+    load,
+)
+from ..services import chats, messages
 from . import api
 
 
@@ -98,3 +110,48 @@ def leave_chat(chat_id):
     """Leave a group."""
     chats.leave_chat(current_user, chat_id)
     return "", 204
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+@api.get("/chats/<int:chat_id>/messages")
+@login_required
+def history(chat_id):
+    """A page of history: newest, ``before``/``after`` a position, or ``around`` a message."""
+    query = load(HistoryQuery, request.args.to_dict())
+    return jsonify(messages.history(current_user, chat_id, before=query.before,
+                                    after=query.after, around=query.around, limit=query.limit))
+
+
+@api.post("/chats/<int:chat_id>/messages")
+@login_required
+def post_message(chat_id):
+    """Send a text message (idempotent by ``client_msg_id``)."""
+    data = _body(PostMessageIn)
+    message, created = messages.post_message(current_user, chat_id, data.text,
+                                             data.client_msg_id)
+    return jsonify(message=payloads.message(message), created=created), 201 if created else 200
+
+
+@api.post("/chats/<int:chat_id>/read")
+@login_required
+def mark_read(chat_id):
+    """Mark the chat read up to a position."""
+    position = messages.mark_read(current_user, chat_id, _body(ReadPositionIn).up_to_seq)
+    return jsonify(read_seq=position)
+
+
+@api.get("/chats/<int:chat_id>/messages/<int:msg_id>/receipts")
+@login_required
+def receipts(chat_id, msg_id):
+    """Who has read a message, and how many members have not."""
+    return jsonify(messages.receipts(current_user, chat_id, msg_id))
+
+
+@api.post("/chats/<int:chat_id>/messages/<int:msg_id>/recall")
+@login_required
+def recall(chat_id, msg_id):
+    """Recall a message (the sender within the window; owner and admins any time)."""
+    return jsonify(message=payloads.message(messages.recall_message(current_user, chat_id,
+                                                                    msg_id)))

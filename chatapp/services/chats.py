@@ -6,15 +6,23 @@ adds members and removes plain members; every member can leave; the owner leaves
 handing over ownership, unless they are the last member.
 """
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import notices, payloads
-from ..access import access_chat, active_user, member_of, require_group, require_role
+from ..access import (
+    access_chat,
+    active_user,
+    member_of,
+    private_peer,
+    require_group,
+    require_role,
+)
 from ..database import write_transaction
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import CHAT_NAME_MAX, Chat, Membership, MsgType, Privilege, User, now
+from ..models import CHAT_NAME_MAX, Chat, Membership, Message, MsgType, Privilege, User, now
 from ..realtime import (
     chat_room,
     close_chat_room,
@@ -23,8 +31,9 @@ from ..realtime import (
     join_chat_room,
     leave_chat_room,
 )
+from . import connections
 from .friends import are_friends
-from .messages import append_message
+from .messages import append_message, unread_count
 
 OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
 GROUP_MAX_MEMBERS = 500
@@ -33,36 +42,66 @@ GROUP_MAX_MEMBERS = 500
 # --- reading -------------------------------------------------------------------------------
 
 
-def private_peer(chat: Chat, user: User) -> User | None:
-    """The other person of a private chat."""
-    if not chat.is_private:
-        return None
-    return next((m for m in chat.get_members() if m.user_id != user.user_id), None)
-
-
 def summary(chat: Chat, membership: Membership, user: User) -> dict:
     """The chat as ``user`` sees it in their list."""
-    return payloads.chat_summary(chat, membership, private_peer(chat, user))
+    other = private_peer(chat, user)
+    last = db.session.scalar(select(Message).where(Message.chat_id == chat.chat_id,
+                                                   Message.seq == chat.last_seq))
+    presence = connections.presence([other.user_id])[other.user_id] if other else None
+    return payloads.chat_summary(chat, membership, other, last_message=last,
+                                 unread=unread_count(membership), other_presence=presence)
 
 
 def list_chats(user: User) -> list[dict]:
-    """The user's chats, newest first."""
+    """The user's chats, newest activity first, each with its last message, the unread count
+    and, for private chats, the other person and whether they are online. Three queries,
+    however many chats."""
+    last = aliased(Message)
+    unread = (
+        select(func.count()).select_from(Message)
+        .where(Message.chat_id == Chat.chat_id, Message.seq > Membership.last_read_seq,
+               Message.msg_type != MsgType.SYSTEM, Message.sender_id != user.user_id)
+        .correlate(Chat, Membership).scalar_subquery()
+    )
     rows = db.session.execute(
-        select(Chat, Membership)
+        select(Chat, Membership, last, unread)
         .join(Membership, Membership.chat_id == Chat.chat_id)
+        .outerjoin(last, and_(last.chat_id == Chat.chat_id, last.seq == Chat.last_seq))
+        .options(joinedload(last.sender))
         .where(Membership.user_id == user.user_id)
         .order_by(Chat.last_activity.desc(), Chat.chat_id.desc())
     ).all()
-    return [summary(chat, membership, user) for chat, membership in rows]
+    peers = _private_peers(user, [chat.chat_id for chat, *_ in rows if chat.is_private])
+    presence = connections.presence([p.user_id for p in peers.values()])
+    return [
+        payloads.chat_summary(
+            chat, membership, peers.get(chat.chat_id), last_message=message, unread=count,
+            other_presence=presence.get(peers[chat.chat_id].user_id)
+            if chat.chat_id in peers else None)
+        for chat, membership, message, count in rows
+    ]
+
+
+def _private_peers(user: User, chat_ids) -> dict[int, User]:
+    if not chat_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.chat_id, User).join(User, User.user_id == Membership.user_id)
+        .where(Membership.chat_id.in_(chat_ids), Membership.user_id != user.user_id)
+    ).all()
+    return dict(rows)
 
 
 def chat_details(user: User, chat_id) -> dict:
-    """A chat with its members and roles, for a member."""
+    """A chat with its members: roles, read positions and presence, for a member."""
     membership = access_chat(user, chat_id)
     chat = membership.chat
+    memberships = chat.get_memberships()
+    presence = connections.presence([m.user_id for m in memberships])
     return {
         **summary(chat, membership, user),
-        "members": [payloads.member(m) for m in chat.get_memberships()],
+        "members": [{**payloads.member(m), "read_seq": m.last_read_seq, **presence[m.user_id]}
+                    for m in memberships],
     }
 
 
@@ -108,16 +147,6 @@ def open_private_chat(user: User, other_id) -> tuple[Chat, bool]:
 
 class _AlreadyThere(Exception):
     """The private chat appeared between the first look and the write lock."""
-
-
-def ensure_can_post(user: User, membership: Membership) -> None:
-    """Refuse new messages in a private chat whose friendship has ended."""
-    chat = membership.chat
-    if chat.is_private:
-        peer = private_peer(chat, user)
-        if peer is None or not are_friends(user.user_id, peer.user_id):
-            raise Forbidden("You are no longer friends; add them again to send messages.",
-                            code="not_friends")
 
 
 # --- groups --------------------------------------------------------------------------------

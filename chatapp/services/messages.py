@@ -1,12 +1,45 @@
-"""Appending messages to a chat, in commit order."""
+"""Messages: sending (idempotent), history, read receipts, recall, typing.
 
-from sqlalchemy import update
+Every message takes the next position (``seq``) of its chat inside the transaction that stores
+it, under the chat row's write lock, so positions follow commit order; events carry the
+position, and a client that missed some catches up with "everything after seq N".
+"""
 
+import re
+
+from flask import current_app
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .. import payloads, storage
+from ..access import access_chat, private_peer
+from ..database import write_transaction
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..models import Chat, Message, MsgType, now
+from ..models import (
+    MSG_TEXT_MAX,
+    Chat,
+    Membership,
+    Message,
+    MsgType,
+    Privilege,
+    User,
+    message_reads,
+    now,
+)
+from ..realtime import chat_room, emit
+from .friends import are_friends
+
+HISTORY_PAGE_MAX = 100
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+# Control characters other than tab and newline have no place in a chat message.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str) -> Message:
+def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
+                   client_msg_id: str | None = None, msg_file: str | None = None) -> Message:
     """Add a message at the chat's next position; call inside a write transaction.
 
     The counter update takes the chat row's write lock, so positions are handed out in the
@@ -20,7 +53,258 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str) -
         .returning(Chat.last_seq)
     ).scalar_one()
     message = Message(chat_id=chat_id, sender_id=sender_id, seq=seq, msg_type=msg_type,
-                      msg_text=text, create_time=timestamp, update_time=timestamp)
+                      msg_text=text, msg_file=msg_file, client_msg_id=client_msg_id,
+                      create_time=timestamp, update_time=timestamp)
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def clean_text(text) -> str:
+    """Message text as stored: newlines normalised, trimmed, 1 to 1,000 characters."""
+    if not isinstance(text, str):
+        raise ValidationError("A message is text.", code="invalid_text", field="text")
+    text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        raise ValidationError("A message cannot be empty.", code="empty_message", field="text")
+    if len(text) > MSG_TEXT_MAX:
+        raise ValidationError(f"A message has at most {MSG_TEXT_MAX} characters.",
+                              code="message_too_long", field="text")
+    return text
+
+
+def check_client_msg_id(client_msg_id) -> str:
+    if not isinstance(client_msg_id, str) or not _CLIENT_ID_RE.match(client_msg_id):
+        raise ValidationError("client_msg_id is 1 to 64 letters, digits or _ . : -",
+                              code="invalid_client_msg_id", field="client_msg_id")
+    return client_msg_id
+
+
+def ensure_can_post(user: User, membership: Membership) -> None:
+    """Refuse new messages in a private chat whose friendship has ended."""
+    chat = membership.chat
+    if chat.is_private:
+        peer = private_peer(chat, user)
+        if peer is None or not are_friends(user.user_id, peer.user_id):
+            raise Forbidden("You are no longer friends; add them again to send messages.",
+                            code="not_friends")
+
+
+def _earlier_send(user: User, client_msg_id: str, chat_id) -> Message | None:
+    message = db.session.scalar(select(Message).where(
+        Message.sender_id == user.user_id, Message.client_msg_id == client_msg_id))
+    if message is not None and message.chat_id != chat_id:
+        raise Conflict("That client_msg_id was already used in another chat.",
+                       code="client_msg_id_reused", field="client_msg_id")
+    return message
+
+
+def post_message(user: User, chat_id, text, client_msg_id, *,
+                 msg_type: MsgType = MsgType.TEXT, msg_file: str | None = None
+                 ) -> tuple[Message, bool]:
+    """Store a message and tell the chat; returns (message, created).
+
+    A retry with the same ``client_msg_id`` returns the stored message and tells nobody again.
+    """
+    text = clean_text(text)
+    client_msg_id = check_client_msg_id(client_msg_id)
+    try:
+        with write_transaction():
+            membership = access_chat(user, chat_id)
+            earlier = _earlier_send(user, client_msg_id, membership.chat_id)
+            if earlier is not None:
+                return earlier, False
+            ensure_can_post(user, membership)
+            message = append_message(membership.chat_id, user.user_id, msg_type, text,
+                                     client_msg_id, msg_file)
+            moved = _advance_read_position(membership, message.seq)
+    except IntegrityError:
+        # The same retry raced itself on another process: the unique key kept one.
+        earlier = _earlier_send(user, client_msg_id, chat_id)
+        if earlier is None:
+            raise
+        return earlier, False
+    emit("message_created", {"message": payloads.message(message)}, chat_room(message.chat_id))
+    if moved:
+        _announce_read(message.chat_id, user, message.seq)
+    return message, True
+
+
+# --- read receipts -------------------------------------------------------------------------
+
+
+def _insert_ignoring_duplicates(table):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+
+
+def _advance_read_position(membership: Membership, up_to: int) -> bool:
+    """Mark everything in the chat up to ``up_to`` read by the member: two statements and a
+    position update, however many messages that is. Returns whether anything moved."""
+    old = membership.last_read_seq
+    if up_to <= old:
+        return False
+    in_range = and_(Message.chat_id == membership.chat_id, Message.seq > old,
+                    Message.seq <= up_to, Message.msg_type != MsgType.SYSTEM)
+    reads = _insert_ignoring_duplicates(message_reads).from_select(
+        ["msg_id", "user_id"],
+        select(Message.msg_id, db.literal(membership.user_id)).where(in_range),
+    ).on_conflict_do_nothing()
+    db.session.execute(reads)
+    db.session.execute(update(Message).where(in_range).values(update_time=now()))
+    membership.last_read_seq = up_to
+    return True
+
+
+def _announce_read(chat_id: int, user: User, up_to: int) -> None:
+    emit("messages_read", {"chat_id": chat_id, "user_id": user.user_id, "up_to_seq": up_to},
+         chat_room(chat_id))
+
+
+def mark_read(user: User, chat_id, up_to_seq) -> int:
+    """Mark the chat read up to ``up_to_seq`` (capped at its newest message); returns the
+    member's read position. Moving backwards changes nothing."""
+    if not isinstance(up_to_seq, int) or isinstance(up_to_seq, bool) or up_to_seq < 0:
+        raise ValidationError("up_to_seq is a position in the chat.", code="invalid_seq",
+                              field="up_to_seq")
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        target = min(up_to_seq, membership.chat.last_seq)
+        moved = _advance_read_position(membership, target)
+        position, chat_id = membership.last_read_seq, membership.chat_id
+    if moved:
+        _announce_read(chat_id, user, position)
+    return position
+
+
+def receipts(user: User, chat_id, msg_id) -> dict:
+    """Who of the chat's members has read a message, and how many have not."""
+    membership = access_chat(user, chat_id)
+    message = _message_in(membership.chat_id, msg_id)
+    members = {m.user_id: m.user for m in membership.chat.get_memberships()}
+    reader_ids = set(db.session.scalars(select(message_reads.c.user_id).where(
+        message_reads.c.msg_id == message.msg_id)))
+    others = [uid for uid in members if uid != message.sender_id]
+    read_by = [members[uid] for uid in others if uid in reader_ids]
+    return {
+        "msg_id": message.msg_id,
+        "read_by": [payloads.user_public(u) for u in read_by],
+        "read_count": len(read_by),
+        "unread_count": len(others) - len(read_by),
+    }
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+def _message_in(chat_id: int, msg_id) -> Message:
+    message = db.session.scalar(select(Message).where(
+        Message.chat_id == chat_id, Message.msg_id == msg_id)) if isinstance(msg_id, int) else None
+    if message is None:
+        raise NotFound("Message not found.", code="message_not_found")
+    return message
+
+
+def history(user: User, chat_id, *, before=None, after=None, around=None, limit=50) -> dict:
+    """A page of a chat's messages, oldest first, by keyset on the chat's positions.
+
+    Newest page (no cursor), ``before`` a position (scrolling up), ``after`` a position
+    (catching up), or ``around`` a message id (jumping to a search hit). Each page is one index
+    range scan on (chat_id, seq): as fast at depth 1,000,000 as at the top.
+    """
+    membership = access_chat(user, chat_id)
+    limit = max(1, min(int(limit), HISTORY_PAGE_MAX))
+    base = (select(Message).where(Message.chat_id == membership.chat_id)
+            .options(joinedload(Message.sender)))
+
+    def older(than, count):
+        rows = list(db.session.scalars(base.where(Message.seq < than)
+                                       .order_by(Message.seq.desc()).limit(count + 1)))
+        return rows[:count][::-1], len(rows) > count
+
+    def newer(than, count, inclusive=False):
+        bound = Message.seq >= than if inclusive else Message.seq > than
+        rows = list(db.session.scalars(base.where(bound).order_by(Message.seq).limit(count + 1)))
+        return rows[:count], len(rows) > count
+
+    if after is not None:
+        messages, more_after = newer(after, limit)
+        more_before = after > 0 and messages_exist(membership.chat_id, after)
+    elif around is not None:
+        anchor = _message_in(membership.chat_id, around)
+        earlier, more_before = older(anchor.seq, limit // 2)
+        later, more_after = newer(anchor.seq, limit - len(earlier), inclusive=True)
+        messages = earlier + later
+    else:
+        top = before if before is not None else membership.chat.last_seq + 1
+        messages, more_before = older(top, limit)
+        more_after = before is not None and before <= membership.chat.last_seq
+    return {
+        "messages": [payloads.message(m) for m in messages],
+        "has_more_before": more_before,
+        "has_more_after": more_after,
+        "last_seq": membership.chat.last_seq,
+        "read_seq": membership.last_read_seq,
+    }
+
+
+def messages_exist(chat_id: int, up_to_seq: int) -> bool:
+    return db.session.scalar(select(Message.msg_id).where(
+        Message.chat_id == chat_id, Message.seq <= up_to_seq).limit(1)) is not None
+
+
+def unread_count(membership: Membership) -> int:
+    """Messages from others after the member's read position (system notices do not count)."""
+    return db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.chat_id == membership.chat_id, Message.seq > membership.last_read_seq,
+        Message.msg_type != MsgType.SYSTEM, Message.sender_id != membership.user_id)) or 0
+
+
+# --- recall --------------------------------------------------------------------------------
+
+
+def recall_message(user: User, chat_id, msg_id) -> Message:
+    """Withdraw a message: the sender within the recall window, or a group's owner or admin
+    at any time. Its text and file are gone; a placeholder stays in its place."""
+    window = current_app.config["RECALL_WINDOW_SECONDS"]
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        message = _message_in(membership.chat_id, msg_id)
+        if message.msg_type == MsgType.SYSTEM:
+            raise ValidationError("Notices cannot be recalled.", code="cannot_recall_notice")
+        if message.recalled_at is not None:
+            raise Conflict("That message was already recalled.", code="already_recalled")
+        moderator = (not membership.chat.is_private
+                     and membership.privilege in (Privilege.OWNER, Privilege.ADMIN))
+        if not moderator:
+            if message.sender_id != user.user_id:
+                raise Forbidden("You can only recall your own messages.",
+                                code="not_your_message")
+            if now() - message.create_time > window:
+                raise Forbidden(f"Messages can be recalled for {window // 60} minutes only.",
+                                code="recall_window_passed")
+        old_file = message.msg_file
+        message.msg_text, message.msg_file = "", None
+        message.recalled_at, message.recalled_by = now(), user.user_id
+        message.update_time = message.recalled_at
+    for name in _files_of(old_file):
+        storage.remove(name)
+    emit("message_recalled", {"message": payloads.message(message)}, chat_room(message.chat_id))
+    return message
+
+
+def _files_of(stored: str | None) -> list[str]:
+    """The stored files behind a message (the file, and its thumbnail when there is one)."""
+    if not stored:
+        return []
+    return [stored, storage.thumbnail_name(stored)]
+
+
+# --- typing --------------------------------------------------------------------------------
+
+
+def notify_typing(user: User, chat_id, skip_sid: str | None = None) -> None:
+    """Tell the chat's other members that ``user`` is typing (nothing is stored)."""
+    membership = access_chat(user, chat_id)
+    emit("typing", {"chat_id": membership.chat_id, "user": payloads.user_public(user)},
+         chat_room(membership.chat_id), skip_sid=skip_sid)
