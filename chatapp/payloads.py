@@ -48,7 +48,7 @@ def friend_request(request) -> dict:
 def member(membership) -> dict:
     """One person in a chat, with their role."""
     return {"user": user_public(membership.user), "privilege": membership.privilege,
-            "since": membership.update_time}
+            "update_time": membership.update_time}
 
 
 def chat_summary(chat, viewer_membership, other=None, *, last_message=None, unread=0,
