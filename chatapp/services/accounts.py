@@ -154,6 +154,11 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
         raise ValidationError(
             "The current password is wrong.", code="wrong_password", field="current_password"
         )
+    return _set_password(user, new_password)
+
+
+def _set_password(user: User, new_password: str) -> User:
+    """Store a new password and end every session made with the old one."""
     _check_password_rules(new_password, field="new_password")
     password_hash = _hash(new_password)
     with write_transaction():
@@ -245,10 +250,4 @@ def user_for_reset_token(token: str) -> User:
 
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password through a reset link; every session of the user ends."""
-    user = user_for_reset_token(token)
-    _check_password_rules(new_password, field="new_password")
-    password_hash = _hash(new_password)
-    with write_transaction():
-        user.password = password_hash
-        _bump_session_version(user)
-    return user
+    return _set_password(user_for_reset_token(token), new_password)

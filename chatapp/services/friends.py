@@ -135,22 +135,21 @@ def accept_friend_request(user: User, request_id) -> User:
 
 def decline_friend_request(user: User, request_id) -> None:
     """Decline a request addressed to ``user``."""
-    with write_transaction():
-        request = _request_to(user, request_id)
-        sender_id = request.sender_id
-        db.session.delete(request)
-    emit_to_users("friend_request_declined", {"request_id": request_id},
-                  [user.user_id, sender_id])
+    _drop_request(lambda: _request_to(user, request_id), "friend_request_declined")
 
 
 def cancel_friend_request(user: User, request_id) -> None:
     """Withdraw a request ``user`` sent, while it is pending."""
+    _drop_request(lambda: _request_from(user, request_id), "friend_request_cancelled")
+
+
+def _drop_request(load, event: str) -> None:
+    """Delete the request ``load`` finds, then tell both sides with ``event``."""
     with write_transaction():
-        request = _request_from(user, request_id)
-        receiver_id = request.receiver_id
+        request = load()
+        request_id, both = request.id, [request.sender_id, request.receiver_id]
         db.session.delete(request)
-    emit_to_users("friend_request_cancelled", {"request_id": request_id},
-                  [user.user_id, receiver_id])
+    emit_to_users(event, {"request_id": request_id}, both)
 
 
 def remove_friend(user: User, friend_id) -> None:
