@@ -28,6 +28,8 @@ class Defaults:
 
     # Size limits. MAX_CONTENT_LENGTH bounds every request body; AVATAR_MAX_BYTES the avatar file.
     MAX_CONTENT_LENGTH = 26 * MiB
+    UPLOAD_MAX_BYTES = 25 * MiB  # one file sent in a chat
+    THUMBNAIL_SIZE = 320  # longest side of an image's thumbnail, in pixels
     AVATAR_MAX_BYTES = 5 * MiB
     AVATAR_SIZE = 256  # avatars are stored as square PNGs of this many pixels
     IMAGE_MAX_PIXELS = 40_000_000  # refuse larger images before decoding (decompression bombs)

@@ -18,12 +18,13 @@ RASTER_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF", "ICO", 
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
 
 
-def open_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Decode ``data`` into a fully loaded image, or raise ``ValidationError``."""
+def open_image(source: bytes | str, max_pixels: int) -> Image.Image:
+    """Decode ``source`` (bytes, or a file path) into a fully loaded image, or raise
+    ``ValidationError``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
             if image.format not in RASTER_FORMATS:
                 raise ValidationError("That file is not an image.", code="not_an_image")
             width, height = image.size
@@ -39,6 +40,16 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     except _DECODE_ERRORS:
         raise ValidationError("That file is not an image.", code="not_an_image") from None
     return image
+
+
+def thumbnail_webp(image: Image.Image, size: int) -> bytes:
+    """A thumbnail no larger than ``size`` on its longest side, as WebP."""
+    image = ImageOps.exif_transpose(image)
+    image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+    image.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="WEBP", quality=80)
+    return out.getvalue()
 
 
 def square_png(image: Image.Image, size: int) -> bytes:

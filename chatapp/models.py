@@ -211,6 +211,12 @@ class Message(db.Model):
     recalled_at: Mapped[float | None] = mapped_column(Float)
     recalled_by: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.user_id", ondelete="SET NULL"))
+    # For file messages: what the content turned out to be, its size, and image dimensions
+    # (so a page can reserve the space before the image loads).
+    file_mime: Mapped[str | None] = mapped_column(String(100))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_width: Mapped[int | None] = mapped_column(Integer)
+    file_height: Mapped[int | None] = mapped_column(Integer)
 
     sender: Mapped[User] = relationship(foreign_keys=[sender_id])
     chat: Mapped[Chat] = relationship()

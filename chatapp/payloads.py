@@ -86,6 +86,17 @@ def message(msg) -> dict:
         "recalled": msg.recalled_at is not None,
         "recalled_at": msg.recalled_at,
     }
+    if msg.msg_file and msg.recalled_at is None:
+        body["file"] = {
+            "name": msg.msg_text,
+            "url": url_for("chats.file", msg_id=msg.msg_id),
+            "thumbnail_url": (url_for("chats.thumbnail", msg_id=msg.msg_id)
+                              if msg.msg_type == MsgType.IMAGE else None),
+            "mime": msg.file_mime,
+            "size": msg.file_size,
+            "width": msg.file_width,
+            "height": msg.file_height,
+        }
     if msg.msg_type == MsgType.SYSTEM:
         body["notice"] = notices.decode(msg.msg_text)
         body["text"] = notices.describe(body["notice"])

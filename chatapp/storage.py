@@ -53,6 +53,34 @@ def save_bytes(name: str, data: bytes) -> None:
         raise
 
 
+def save_stream(name: str, stream, limit: int, code: str) -> int:
+    """Copy an upload stream to the stored file ``name`` in chunks, never holding it whole;
+    refuse it (leaving nothing behind) as soon as it passes ``limit`` bytes. Returns the size."""
+    path = path_of(name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".part-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(
+                        f"The file is larger than {limit // (1024 * 1024)} MB.", code=code)
+                fh.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return size
+
+
+def rename(old: str, new: str) -> None:
+    """Move a stored file to another stored name."""
+    os.replace(path_of(old), path_of(new))
+
+
 def remove(name: str | None) -> None:
     """Delete a stored file if it is there."""
     if not name:

@@ -4,6 +4,7 @@ from flask import jsonify, request
 from flask_login import current_user, login_required
 
 from .. import payloads
+from ..errors import ValidationError
 from ..schemas import (
     GroupIn,
     HistoryQuery,
@@ -16,7 +17,7 @@ from ..schemas import (
     TransferIn,
     load,
 )
-from ..services import chats, messages
+from ..services import chats, files, messages
 from . import api
 
 
@@ -131,6 +132,19 @@ def post_message(chat_id):
     data = _body(PostMessageIn)
     message, created = messages.post_message(current_user, chat_id, data.text,
                                              data.client_msg_id)
+    return jsonify(message=payloads.message(message), created=created), 201 if created else 200
+
+
+@api.post("/chats/<int:chat_id>/files")
+@login_required
+def post_file(chat_id):
+    """Send a file (multipart: ``file``, ``client_msg_id``); its kind comes from its content."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError("Send the file as the multipart field 'file'.",
+                              code="missing_file", field="file")
+    message, created = files.post_file(current_user, chat_id, upload.stream, upload.filename,
+                                       request.form.get("client_msg_id"))
     return jsonify(message=payloads.message(message), created=created), 201 if created else 200
 
 

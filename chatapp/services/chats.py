@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import notices, payloads
+from .. import notices, payloads, storage
 from ..access import (
     access_chat,
     active_user,
@@ -32,6 +32,7 @@ from ..realtime import (
     leave_chat_room,
 )
 from . import connections
+from .files import files_in_chat
 from .friends import are_friends
 from .messages import append_message, unread_count
 
@@ -354,13 +355,14 @@ def leave_chat(user: User, chat_id) -> None:
                            code="owner_must_transfer")
         chat_id = chat.chat_id
         if not others:
+            doomed = files_in_chat(chat_id)
             db.session.delete(chat)  # the last one out: the group is gone
             notice = None
         else:
             db.session.delete(membership)
             notice = _notice(chat_id, user, "member_left")
     if notice is None:
-        _dissolved(chat_id)
+        _dissolved(chat_id, doomed)
         return
     _publish_notices([notice])
     _end_membership(chat_id, user.user_id,
@@ -374,10 +376,14 @@ def dissolve_chat(user: User, chat_id) -> None:
         require_group(membership.chat)
         require_role(membership, OWNER)
         chat_id = membership.chat_id
+        doomed = files_in_chat(chat_id)
         db.session.execute(delete(Chat).where(Chat.chat_id == chat_id))
-    _dissolved(chat_id)
+    _dissolved(chat_id, doomed)
 
 
-def _dissolved(chat_id: int) -> None:
+def _dissolved(chat_id: int, files: list[str]) -> None:
+    """After a group is deleted: its files go, its members are told, its room closes."""
+    for name in files:
+        storage.remove(name)
     emit("chat_dissolved", {"chat_id": chat_id}, chat_room(chat_id))
     close_chat_room(chat_id)

@@ -99,15 +99,23 @@ def _earlier_send(user: User, client_msg_id: str, chat_id) -> Message | None:
     return message
 
 
-def post_message(user: User, chat_id, text, client_msg_id, *,
-                 msg_type: MsgType = MsgType.TEXT, msg_file: str | None = None
-                 ) -> tuple[Message, bool]:
-    """Store a message and tell the chat; returns (message, created).
+def check_can_send(user: User, chat_id, client_msg_id) -> Message | None:
+    """Before any expensive work: refuse what ``send`` would refuse, and return the earlier
+    message if this is a retry."""
+    membership = access_chat(user, chat_id)
+    earlier = _earlier_send(user, client_msg_id, membership.chat_id)
+    if earlier is None:
+        ensure_can_post(user, membership)
+    return earlier
+
+
+def send(user: User, chat_id, client_msg_id: str, build) -> tuple[Message, bool]:
+    """Store the message ``build(membership)`` makes, then tell the chat; returns
+    (message, created). ``build`` runs inside the write transaction.
 
     A retry with the same ``client_msg_id`` returns the stored message and tells nobody again.
+    Sending counts as reading: the sender's read position moves to their message.
     """
-    text = clean_text(text)
-    client_msg_id = check_client_msg_id(client_msg_id)
     try:
         with write_transaction():
             membership = access_chat(user, chat_id)
@@ -115,11 +123,11 @@ def post_message(user: User, chat_id, text, client_msg_id, *,
             if earlier is not None:
                 return earlier, False
             ensure_can_post(user, membership)
-            message = append_message(membership.chat_id, user.user_id, msg_type, text,
-                                     client_msg_id, msg_file)
+            message = build(membership)
             moved = _advance_read_position(membership, message.seq)
     except IntegrityError:
         # The same retry raced itself on another process: the unique key kept one.
+        db.session.rollback()
         earlier = _earlier_send(user, client_msg_id, chat_id)
         if earlier is None:
             raise
@@ -128,6 +136,14 @@ def post_message(user: User, chat_id, text, client_msg_id, *,
     if moved:
         _announce_read(message.chat_id, user, message.seq)
     return message, True
+
+
+def post_message(user: User, chat_id, text, client_msg_id) -> tuple[Message, bool]:
+    """Send a text message; returns (message, created)."""
+    text = clean_text(text)
+    client_msg_id = check_client_msg_id(client_msg_id)
+    return send(user, chat_id, client_msg_id, lambda membership: append_message(
+        membership.chat_id, user.user_id, MsgType.TEXT, text, client_msg_id))
 
 
 # --- read receipts -------------------------------------------------------------------------

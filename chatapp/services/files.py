@@ -1,0 +1,86 @@
+"""Files sent in chats: stored under generated names, classified by content, thumbnailed."""
+
+import os
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import images, media, storage
+from ..access import access_chat
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Message, MsgType, User
+from .messages import append_message, check_can_send, check_client_msg_id, send
+
+
+def post_file(user: User, chat_id, upload, original_name: str | None, client_msg_id
+              ) -> tuple[Message, bool]:
+    """Store an uploaded file and send it as a message; returns (message, created).
+
+    The kind (image, audio, video, others) comes from the content. The original name is kept
+    only as the message text; on disk the file has a name the server made. A retry with the
+    same ``client_msg_id`` returns the first message and stores nothing.
+    """
+    client_msg_id = check_client_msg_id(client_msg_id)
+    earlier = check_can_send(user, chat_id, client_msg_id)  # before writing anything
+    if earlier is not None:
+        return earlier, False
+    db.session.rollback()  # end the read: the copy below holds no database transaction
+
+    config = current_app.config
+    incoming = storage.new_name("files", ".part")
+    size = storage.save_stream(incoming, upload, config["UPLOAD_MAX_BYTES"], "file_too_large")
+    stored = [incoming]
+    try:
+        detected = media.detect(storage.path_of(incoming), config["IMAGE_MAX_PIXELS"])
+        name = os.path.splitext(incoming)[0] + detected.extension
+        storage.rename(incoming, name)
+        stored = [name]
+        if detected.image is not None:
+            thumb = images.thumbnail_webp(detected.image, config["THUMBNAIL_SIZE"])
+            storage.save_bytes(storage.thumbnail_name(name), thumb)
+            stored.append(storage.thumbnail_name(name))
+        text = media.clean_file_name(original_name)
+
+        def build(membership):
+            message = append_message(membership.chat_id, user.user_id, detected.kind, text,
+                                     client_msg_id, name)
+            message.file_mime, message.file_size = detected.mime, size
+            message.file_width, message.file_height = detected.width, detected.height
+            return message
+
+        message, created = send(user, chat_id, client_msg_id, build)
+    except BaseException:
+        for leftover in stored:
+            storage.remove(leftover)
+        raise
+    if not created:  # a retry raced this upload and won: this copy is not needed
+        for leftover in stored:
+            storage.remove(leftover)
+    return message, created
+
+
+def file_of_message(user: User, msg_id: int, thumbnail: bool = False) -> tuple[Message, str]:
+    """A file message the user may see, and the stored name to serve; else ``NotFound``."""
+    not_found = NotFound("File not found.", code="file_not_found")
+    message = db.session.get(Message, msg_id)
+    if message is None:
+        raise not_found
+    try:
+        access_chat(user, message.chat_id)
+    except NotFound:
+        raise not_found from None  # exactly what a missing file answers
+    if not message.msg_file or message.recalled_at is not None:
+        raise not_found
+    if not thumbnail:
+        return message, message.msg_file
+    if message.msg_type != MsgType.IMAGE:
+        raise not_found
+    return message, storage.thumbnail_name(message.msg_file)
+
+
+def files_in_chat(chat_id: int) -> list[str]:
+    """Every stored file of a chat (files and thumbnails), to delete with the chat."""
+    names = db.session.scalars(select(Message.msg_file).where(
+        Message.chat_id == chat_id, Message.msg_file.is_not(None)))
+    return [n for name in names for n in (name, storage.thumbnail_name(name))]
