@@ -1,7 +1,7 @@
-"""The home page."""
+"""The home page and the health probe."""
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint
+from flask_login import login_required
 
 bp = Blueprint("main", __name__)
 
@@ -9,8 +9,14 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def index():
-    """The logged-in home page."""
-    return render_template("home.html", user=current_user)
+    """Home: the chat list, with a greeting.
+
+    Rendered here rather than redirected to /chats, so "/" stays the address people land on
+    after logging in or registering.
+    """
+    from ..chats.views import chat_list_page
+
+    return chat_list_page(greeting=True)
 
 
 @bp.route("/healthz")

@@ -1,0 +1,225 @@
+"""Chat pages: the chat list with "new group", one chat's timeline, and a group's settings."""
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..auth.forms import EmptyForm
+from ..auth.views import _show_error as show_error
+from ..errors import ChatappError
+from ..models import Privilege
+from ..services import chats, friends, messages
+from . import bp
+from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
+
+OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
+TIMELINE_SIZE = 100  # the newest messages; scrolling back comes with the message composer
+
+# The events that change what each page shows (static/js/live.js refreshes on them).
+FRIEND_EVENTS = "friend_request_accepted friend_removed"
+CHAT_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
+               "chat_dissolved message_created message_recalled")
+
+
+# --- the chat list -------------------------------------------------------------------------
+
+
+@bp.route("/chats")
+@login_required
+def chat_list():
+    """The user's chats, and a form to start a group."""
+    return chat_list_page()
+
+
+def chat_list_page(greeting: bool = False, form: NewGroupForm | None = None, status: int = 200):
+    """Render the chat list; ``greeting`` adds the welcome of the home page."""
+    return render_template(
+        "chats/list.html", chats=chats.list_chats(current_user),
+        friends=friends.list_friends(current_user), form=form or NewGroupForm(formdata=None),
+        greeting=greeting, today=datetime.now(UTC).strftime("%Y-%m-%d"),
+        live_events=f"{CHAT_EVENTS} {FRIEND_EVENTS} messages_read",
+    ), status
+
+
+@bp.route("/chats", methods=["POST"])
+@login_required
+def create_group():
+    """Start a group with some friends; the creator owns it."""
+    form = NewGroupForm()
+    if form.validate_on_submit():
+        try:
+            chat = chats.create_group(current_user, form.chat_name.data, form.member_ids.data)
+        except ChatappError as error:
+            show_error(form, error)
+            return chat_list_page(form=form, status=error.status)
+        flash(f"Group “{chat.chat_name}” created.", "success")
+        return redirect(url_for("chats.chat_page", chat_id=chat.chat_id))
+    return chat_list_page(form=form, status=400)
+
+
+# --- one chat ------------------------------------------------------------------------------
+
+
+@bp.route("/chats/<int:chat_id>")
+@login_required
+def chat_page(chat_id):
+    """One chat: its header and its latest messages."""
+    chat = chats.chat_details(current_user, chat_id)
+    page = messages.history(current_user, chat_id, limit=TIMELINE_SIZE)
+    return render_template("chats/chat.html", chat=chat, messages=page["messages"],
+                           live_events=CHAT_EVENTS)
+
+
+# --- group settings ------------------------------------------------------------------------
+
+
+def _role_words(privilege: str) -> str:
+    return {OWNER: "the owner", ADMIN: "an admin"}.get(privilege, "a member")
+
+
+def _member_actions(viewer: str, member: dict, is_self: bool) -> list[str]:
+    """Which buttons to offer beside a member. Only a hint: the service decides."""
+    if is_self:
+        return []
+    if viewer == OWNER:
+        role = "make_member" if member["privilege"] == ADMIN else "make_admin"
+        return [role, "make_owner", "remove"]
+    if viewer == ADMIN and member["privilege"] == MEMBER:
+        return ["remove"]
+    return []
+
+
+def _settings_page(chat_id: int, status: int = 200, **forms):
+    chat = chats.chat_details(current_user, chat_id)
+    if chat["is_private"]:
+        abort(404)
+    viewer = chat["privilege"]
+    me = current_user.user_id
+    member_ids = {m["user"]["user_id"] for m in chat["members"]}
+    forms.setdefault("rename_form", RenameForm(formdata=None, chat_name=chat["chat_name"]))
+    forms.setdefault("add_form", AddMembersForm(formdata=None))
+    forms.setdefault("dissolve_form", DissolveForm(formdata=None))
+    return render_template(
+        "chats/settings.html", chat=chat, me=me,
+        members=[{**m, "is_self": m["user"]["user_id"] == me,
+                  "actions": _member_actions(viewer, m, m["user"]["user_id"] == me)}
+                 for m in chat["members"]],
+        can_manage=viewer in (OWNER, ADMIN), is_owner=viewer == OWNER,
+        addable=[f for f in friends.list_friends(current_user) if f.user_id not in member_ids],
+        alone=len(chat["members"]) == 1, action_form=EmptyForm(),
+        live_events=f"{CHAT_EVENTS} {FRIEND_EVENTS}", **forms,
+    ), status
+
+
+@bp.route("/chats/<int:chat_id>/settings")
+@login_required
+def settings(chat_id):
+    """A group's name, members and roles, with the actions the viewer's role allows."""
+    return _settings_page(chat_id)
+
+
+def _failed(error: ChatappError):
+    # Outsiders get the same 404 as for a chat that does not exist.
+    if error.code == "chat_not_found":
+        raise error
+    flash(error.message, "error")
+
+
+def _done(done, result) -> str:
+    return done(result) if callable(done) else done
+
+
+def _act(chat_id: int, call, done, form=None, to_list: bool = False):
+    """Run one service call for a button form, flash how it went, go back."""
+    if (form or EmptyForm()).validate_on_submit():
+        try:
+            result = call()
+        except ChatappError as error:
+            _failed(error)
+            to_list = False
+        else:
+            flash(_done(done, result), "success")
+    if to_list:
+        return redirect(url_for("chats.chat_list"))
+    return redirect(url_for("chats.settings", chat_id=chat_id))
+
+
+def _submit(chat_id: int, form, form_name: str, call, done, to_list: bool = False):
+    """Like ``_act`` for forms with fields: errors are shown beside the field they concern."""
+    if form.validate_on_submit():
+        try:
+            result = call(form)
+        except ChatappError as error:
+            if error.code == "chat_not_found" or not error.field:
+                _failed(error)
+                return redirect(url_for("chats.settings", chat_id=chat_id))
+            show_error(form, error)
+            return _settings_page(chat_id, status=error.status, **{form_name: form})
+        flash(_done(done, result), "success")
+        if to_list:
+            return redirect(url_for("chats.chat_list"))
+        return redirect(url_for("chats.settings", chat_id=chat_id))
+    return _settings_page(chat_id, status=400, **{form_name: form})
+
+
+@bp.route("/chats/<int:chat_id>/rename", methods=["POST"])
+@login_required
+def rename(chat_id):
+    """Rename a group."""
+    return _submit(chat_id, RenameForm(), "rename_form",
+                   lambda f: chats.rename_chat(current_user, chat_id, f.chat_name.data),
+                   lambda chat: f"Renamed to “{chat.chat_name}”.")
+
+
+@bp.route("/chats/<int:chat_id>/members", methods=["POST"])
+@login_required
+def add_members(chat_id):
+    """Add friends to a group."""
+    return _submit(chat_id, AddMembersForm(), "add_form",
+                   lambda f: chats.add_members(current_user, chat_id, f.member_ids.data),
+                   lambda people: f"Added {', '.join(p.user_name for p in people)}.")
+
+
+@bp.route("/chats/<int:chat_id>/members/<int:user_id>/remove", methods=["POST"])
+@login_required
+def remove_member(chat_id, user_id):
+    """Remove someone from a group."""
+    return _act(chat_id, lambda: chats.remove_member(current_user, chat_id, user_id),
+                "Removed from the group.")
+
+
+@bp.route("/chats/<int:chat_id>/members/<int:user_id>/role", methods=["POST"])
+@login_required
+def set_role(chat_id, user_id):
+    """Make a member an admin, or an admin a plain member."""
+    form = RoleForm()
+    return _act(chat_id, lambda: chats.set_role(current_user, chat_id, user_id,
+                                                form.privilege.data),
+                lambda target: f"{target.user.user_name} is {_role_words(target.privilege)} now.",
+                form=form)
+
+
+@bp.route("/chats/<int:chat_id>/members/<int:user_id>/owner", methods=["POST"])
+@login_required
+def transfer_ownership(chat_id, user_id):
+    """Hand the group to another member; the old owner stays as an admin."""
+    return _act(chat_id, lambda: chats.transfer_ownership(current_user, chat_id, user_id),
+                "Ownership handed over. You are an admin now.")
+
+
+@bp.route("/chats/<int:chat_id>/leave", methods=["POST"])
+@login_required
+def leave(chat_id):
+    """Leave a group."""
+    return _act(chat_id, lambda: chats.leave_chat(current_user, chat_id),
+                "You left the group.", to_list=True)
+
+
+@bp.route("/chats/<int:chat_id>/dissolve", methods=["POST"])
+@login_required
+def dissolve(chat_id):
+    """Delete a group for everyone, once the owner ticked "I understand"."""
+    return _submit(chat_id, DissolveForm(), "dissolve_form",
+                   lambda f: chats.dissolve_chat(current_user, chat_id),
+                   "The group was dissolved.", to_list=True)
