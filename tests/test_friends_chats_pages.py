@@ -1,5 +1,6 @@
 """Friend and chat pages: forms with CSRF, one service call each, flashes, errors, 404s."""
 
+import io
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import Chat, FriendRequest, Friendship, Membership
+from tests.conftest import image_bytes
 
 NOTE = "Hi Bob, it's Alice & co"
 
@@ -389,3 +391,17 @@ def test_list_shows_last_message_and_unread_and_the_timeline_shows_messages(api,
     assert api(bob).post(f"/api/chats/{group}/messages/{msg_id}/recall").status_code == 200
     assert "Message recalled" in a.page(f"/chats/{group}")
     assert "bob: message recalled" in a.page("/chats")
+
+
+def test_timeline_shows_files_inline_or_as_downloads(api, visitor, group, alice, bob):
+    for content, name, msg_id in ((image_bytes(), "cat.png", "f-1"),
+                                  (b"minutes of the meeting", "notes <1>.txt", "f-2")):
+        response = api(bob).post(f"/api/chats/{group}/files", content_type="multipart/form-data",
+                                 data={"file": (io.BytesIO(content), name),
+                                       "client_msg_id": msg_id})
+        assert response.status_code == 201, response.get_json()
+    page = visitor(alice).page(f"/chats/{group}")
+    assert re.search(r'<img src="/files/\d+/thumbnail" alt="cat.png"', page)
+    assert re.search(r'href="/files/\d+" download="notes &lt;1&gt;.txt"', page)
+    assert "22 B" in page
+    assert "bob: File · notes &lt;1&gt;.txt" in visitor(alice).page("/chats")

@@ -2,11 +2,12 @@
 other, without a reload."""
 
 import re
+import uuid
 
 import pytest
 
 from tests.browser.conftest import chromium_available
-from tests.conftest import require
+from tests.conftest import image_bytes, require
 
 pytestmark = pytest.mark.browser
 
@@ -54,14 +55,22 @@ def go(page, path):
     expect(page.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
 
 
-def send(page, chat_url, text):
-    """Send a message through the JSON API with the page's session (the pages have no
-    composer yet)."""
+def send(page, chat_url, text=None, file=None):
+    """Send a message or a file (name, bytes) through the JSON API with the page's session
+    (the pages have no composer yet)."""
     token = page.locator('meta[name="csrf-token"]').get_attribute("content")
     chat_id = chat_url.rstrip("/").rsplit("/", 1)[1]
-    response = page.request.post(f"/api/chats/{chat_id}/messages",
-                                 data={"text": text, "client_msg_id": f"t-{len(text)}"},
-                                 headers={"X-CSRFToken": token})
+    client_msg_id = f"t-{uuid.uuid4()}"
+    if file:
+        name, content = file
+        response = page.request.post(
+            f"/api/chats/{chat_id}/files", headers={"X-CSRFToken": token},
+            multipart={"file": {"name": name, "mimeType": "application/octet-stream",
+                                "buffer": content}, "client_msg_id": client_msg_id})
+    else:
+        response = page.request.post(f"/api/chats/{chat_id}/messages",
+                                     data={"text": text, "client_msg_id": client_msg_id},
+                                     headers={"X-CSRFToken": token})
     assert response.status == 201, response.text()
 
 
@@ -200,6 +209,10 @@ def test_pages_on_a_phone_and_in_the_dark(new_context, live_server, alice, bob, 
     a.get_by_role("button", name="Create group").click()
     expect(a.get_by_test_id("chat-name")).to_have_text("Weekend hikes and other adventures")
     chat_url = a.url
+    send(b, chat_url, "Saturday at 8? I'll bring the map and far too many sandwiches.")
+    send(a, chat_url, file=("ridge.png", image_bytes(size=(480, 320), color=(60, 140, 90))))
+    send(a, chat_url, file=("route notes.txt", b"north ridge, then the lake"))
+    send(a, chat_url, "Perfect, see you there!")
 
     a.set_viewport_size({"width": 390, "height": 844})
     for path, name in (("/friends?q=b", "friends"), ("/", "home"), (chat_url, "chat"),
