@@ -36,7 +36,7 @@ def _socketio_async_mode(app) -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of ``extensions.py`` to ``app``."""
     from .auth.session import init_login_manager
-    from .database import configure_engine
+    from .database import configure_engine, include_object
     from .extensions import csrf, db, limiter, login_manager, migrate, socketio
     from .security import socket_origin_check
 
@@ -44,7 +44,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", MIGRATIONS_DIR),
-                     render_as_batch=True, compare_type=True)
+                     render_as_batch=True, compare_type=True, include_object=include_object)
     login_manager.init_app(app)
     init_login_manager(login_manager)
     csrf.init_app(app)
@@ -92,6 +92,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """``flask users ...`` administration commands."""
-    from .commands import users
+    from .commands import search_commands, users
 
     app.cli.add_command(users)
+    app.cli.add_command(search_commands)

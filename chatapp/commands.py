@@ -8,6 +8,7 @@ from .errors import ChatappError
 from .services import accounts
 
 users = AppGroup("users", help="Create, disable and enable accounts; make password-reset links.")
+search_commands = AppGroup("search", help="Maintain the message search index.")
 
 
 def _fail(error: ChatappError):
@@ -64,3 +65,14 @@ def reset_link(user_name, base_url):
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     click.echo(f"Password-reset link for {user.user_name}, valid for {minutes} minutes:")
     click.echo(link)
+
+
+@search_commands.command("rebuild")
+def rebuild_search():
+    """Index every message again (after a restore, or if the index was lost)."""
+    from . import search
+    from .database import write_transaction
+
+    with write_transaction():
+        count = search.rebuild()
+    click.echo(f"Indexed {count} messages.")

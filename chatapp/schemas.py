@@ -124,6 +124,20 @@ class HistoryQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
+class SearchQuery(BaseModel):
+    """Query string of the search endpoint."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    q: Annotated[str, StringConstraints(max_length=200)]
+    chat_id: ChatId | None = None
+    sender_id: UserId | None = None
+    kind: Literal["text", "image", "audio", "video", "file"] | None = None
+    date_from: Annotated[str | None, Field(alias="from")] = None
+    date_to: Annotated[str | None, Field(alias="to")] = None
+    before: Annotated[int, Field(ge=1)] | None = None
+    limit: Annotated[int, Field(ge=1, le=50)] = 20
+
+
 def load(schema: type[Model], data: Any) -> Model:
     """Validate ``data`` against ``schema``; raise ``ValidationError`` listing the problems."""
     if not isinstance(data, dict):

@@ -104,6 +104,7 @@ def test_send_over_http_uses_the_same_service(app, api, sio, pair, alice, bob):
         ({"text": "   \n ", "client_msg_id": "x"}, "empty_message"),
         ({"text": "x" * 1001, "client_msg_id": "x"}, "message_too_long"),
         ({"text": "hi", "client_msg_id": "has space"}, "invalid_client_msg_id"),
+        ({"text": "hi", "client_msg_id": "trailing-newline\n"}, "invalid_client_msg_id"),
         ({"text": "hi"}, "invalid_payload"),
         ({"text": 5, "client_msg_id": "x"}, "invalid_payload"),
         ({"text": "x" * 5000, "client_msg_id": "x"}, "invalid_payload"),
@@ -366,6 +367,17 @@ def test_marking_thousands_read_is_a_few_statements(app, api, group, alice, bob)
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(message_reads).where(
             message_reads.c.user_id == bob.user_id)) == 3000
+
+
+def test_new_members_start_with_nothing_unread(api, befriend, group, alice, make_user):
+    fill(api, alice, group, 3, prefix="old")
+    dave = make_user("dave")
+    befriend(alice, dave)
+    api(alice).post(f"/api/chats/{group}/members", json={"user_ids": [dave.user_id]})
+    listed = api(dave).get("/api/chats").get_json()["chats"]
+    assert [c["unread"] for c in listed] == [0]
+    fill(api, alice, group, 1, prefix="new")
+    assert [c["unread"] for c in api(dave).get("/api/chats").get_json()["chats"]] == [1]
 
 
 def test_private_receipt(api, pair, alice, bob):

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import notices, payloads, storage
+from .. import notices, payloads, search, storage
 from ..access import (
     access_chat,
     active_user,
@@ -72,7 +72,7 @@ def list_chats(user: User) -> list[dict]:
         .where(Membership.user_id == user.user_id)
         .order_by(Chat.last_activity.desc(), Chat.chat_id.desc())
     ).all()
-    peers = _private_peers(user, [chat.chat_id for chat, *_ in rows if chat.is_private])
+    peers = private_peers(user, [chat.chat_id for chat, *_ in rows if chat.is_private])
     presence = connections.presence([p.user_id for p in peers.values()])
     return [
         payloads.chat_summary(
@@ -83,7 +83,8 @@ def list_chats(user: User) -> list[dict]:
     ]
 
 
-def _private_peers(user: User, chat_ids) -> dict[int, User]:
+def private_peers(user: User, chat_ids) -> dict[int, User]:
+    """The other person of each of the user's private ``chat_ids``."""
     if not chat_ids:
         return {}
     rows = db.session.execute(
@@ -255,8 +256,9 @@ def add_members(user: User, chat_id, user_ids) -> list[User]:
                                   code="too_many_members", field="member_ids")
         chat = membership.chat
         for person in people:
+            # What was said before they joined is history, not unread news.
             db.session.add(Membership(user_id=person.user_id, chat_id=chat.chat_id,
-                                      privilege=MEMBER))
+                                      privilege=MEMBER, last_read_seq=chat.last_seq))
         created = [_notice(chat.chat_id, user, "member_added", p) for p in people]
     for person in people:
         added = member_of(chat.chat_id, person.user_id)
@@ -356,6 +358,7 @@ def leave_chat(user: User, chat_id) -> None:
         chat_id = chat.chat_id
         if not others:
             doomed = files_in_chat(chat_id)
+            search.unindex_chat(chat_id)
             db.session.delete(chat)  # the last one out: the group is gone
             notice = None
         else:
@@ -377,6 +380,7 @@ def dissolve_chat(user: User, chat_id) -> None:
         require_role(membership, OWNER)
         chat_id = membership.chat_id
         doomed = files_in_chat(chat_id)
+        search.unindex_chat(chat_id)
         db.session.execute(delete(Chat).where(Chat.chat_id == chat_id))
     _dissolved(chat_id, doomed)
 

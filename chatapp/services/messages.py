@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import payloads, storage
+from .. import payloads, search, storage
 from ..access import access_chat, private_peer
 from ..database import write_transaction
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
@@ -57,6 +57,7 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
                       create_time=timestamp, update_time=timestamp)
     db.session.add(message)
     db.session.flush()
+    search.index_message(message)
     return message
 
 
@@ -74,7 +75,7 @@ def clean_text(text) -> str:
 
 
 def check_client_msg_id(client_msg_id) -> str:
-    if not isinstance(client_msg_id, str) or not _CLIENT_ID_RE.match(client_msg_id):
+    if not isinstance(client_msg_id, str) or not _CLIENT_ID_RE.fullmatch(client_msg_id):
         raise ValidationError("client_msg_id is 1 to 64 letters, digits or _ . : -",
                               code="invalid_client_msg_id", field="client_msg_id")
     return client_msg_id
@@ -184,7 +185,7 @@ def mark_read(user: User, chat_id, up_to_seq) -> int:
         raise ValidationError("up_to_seq is a position in the chat.", code="invalid_seq",
                               field="up_to_seq")
     with write_transaction():
-        membership = access_chat(user, chat_id)
+        membership = access_chat(user, chat_id, for_update=True)  # one mover at a time
         target = min(up_to_seq, membership.chat.last_seq)
         moved = _advance_read_position(membership, target)
         position, chat_id = membership.last_read_seq, membership.chat_id
@@ -300,6 +301,7 @@ def recall_message(user: User, chat_id, msg_id) -> Message:
                 raise Forbidden(f"Messages can be recalled for {window // 60} minutes only.",
                                 code="recall_window_passed")
         old_file = message.msg_file
+        search.unindex_messages([message.msg_id])
         message.msg_text, message.msg_file = "", None
         message.recalled_at, message.recalled_by = now(), user.user_id
         message.update_time = message.recalled_at
