@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 VENDOR := chatapp/static/vendor
 
-.PHONY: run test install install-test vendor browser lint bench-messaging clean
+.PHONY: run test install install-test vendor browser lint bench-messaging bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ test: install-test browser
 # Benchmarks (bench/README.md): figures are printed and written to bench/out/.
 bench-messaging: install-test
 	$(BIN)/python bench/messaging.py
+
+bench-search: install-test
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts node_modules $(VENDOR)
