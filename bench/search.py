@@ -159,7 +159,8 @@ def measure(path: Path, rounds: int) -> dict:
 
     con = sqlite3.connect(path)
     chats = ",".join(str(c) for c in range(1, 21))
-    for name, word in (("like_common_english", "deploy"), ("like_chinese_two_chars", "上海")):
+    for name, word in (("like_common_english", "deploy"), ("like_chinese_two_chars", "上海"),
+                       ("like_rare_english", "kubernetes"), ("like_no_hit", "zzzzqqq")):
         times = []
         for _ in range(max(3, rounds // 10)):
             t0 = time.perf_counter()
