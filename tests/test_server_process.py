@@ -139,3 +139,29 @@ def test_json_api_and_sockets_over_real_connections(start_server):
     with pytest.raises(socketio.exceptions.ConnectionError):
         revoked.connect(url, headers={"Cookie": alice_phone.cookie_header()}, wait_timeout=5)
     assert revoked.refusals == [{"message": "not_authenticated"}]
+
+
+def test_an_acknowledged_message_survives_a_crash_of_the_server(start_server, tmp_path):
+    """Ack means committed: kill -9 right after the ack, restart, and the message is there."""
+    instance = tmp_path / "instance"
+    server = start_server(instance)
+    alice_api = HttpApi(server.url)
+    alice = alice_api.register("alice", PASSWORD)
+    chat_id = alice_api.post("/api/chats", json={"chat_name": "Notes"}).json()["chat"]["chat_id"]
+
+    sock = socket_client()
+    sock.connect(server.url, headers={"Cookie": alice_api.cookie_header()},
+                 transports=["websocket"], wait_timeout=5)
+    acks = [sock.call("send_message", {"chat_id": chat_id, "text": f"note {i}",
+                                       "client_msg_id": f"crash-{i}"}, timeout=5)
+            for i in range(20)]
+    assert all(ack["ok"] for ack in acks)
+    server.process.kill()  # SIGKILL: no shutdown, no checkpoint
+    server.process.wait(timeout=5)
+    sock.disconnect()
+
+    server = start_server(instance)
+    survivor = HttpApi(server.url).login(alice)
+    page = survivor.get(f"/api/chats/{chat_id}/messages?limit=100").json()
+    texts = [m["msg_text"] for m in page["messages"] if m["msg_type"] == "text"]
+    assert texts == [f"note {i}" for i in range(20)]
