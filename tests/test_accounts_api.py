@@ -1,6 +1,7 @@
 """Accounts over the JSON API: every path and every refusal, and the database state after."""
 
 import io
+import re
 import time
 
 import pytest
@@ -353,7 +354,11 @@ def test_avatars_need_a_login_and_unknown_users_are_not_found(app, api, alice, b
 def test_security_headers_on_every_response(api, alice):
     response = api(alice).get("/api/me")
     csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    assert "connect-src 'self' ws://localhost wss://localhost" in csp
+    nonce = re.search(r"script-src 'self' 'nonce-([\w-]+)'", csp).group(1)
+    again = api(alice).get("/api/me").headers["Content-Security-Policy"]
+    assert nonce not in again  # a new nonce for every response
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
