@@ -82,6 +82,12 @@ class PayloadTooLarge(ChatappError):
     message = "The upload is too large."
 
 
+class Unavailable(ChatappError):
+    status = 503
+    code = "unavailable"
+    message = "That is not available on this server."
+
+
 def socket_ack_error(error: ChatappError) -> dict[str, Any]:
     """The Socket.IO form of an error: an ack ``{"ok": false, "error": {...}}``."""
     return {"ok": False, "error": error.to_dict()}

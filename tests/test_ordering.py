@@ -116,3 +116,13 @@ def test_catch_up_never_skips_a_message_under_concurrent_senders(ordered_app):
     # The group notices (created, 4 members added) and every message, dense from 1.
     assert everything == list(range(1, 4 * per_writer + 5 + 1))
     assert seen == everything  # the live reader missed nothing and saw nothing twice
+
+
+@pytest.mark.postgres
+def test_search_on_postgresql_says_it_is_unavailable(make_app, pg_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=pg_url)
+    upgrade_database(app)
+    client = _client(app, "alice")
+    response = client.get("/api/search?q=hello")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "search_unavailable"

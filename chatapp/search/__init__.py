@@ -6,6 +6,7 @@ A PostgreSQL backend would implement the same four operations (``index_message``
 Writes happen inside the caller's transaction, so the index never disagrees with the messages.
 """
 
+from ..errors import Unavailable
 from ..extensions import db
 from . import fts_sqlite
 
@@ -13,7 +14,8 @@ from . import fts_sqlite
 def _backend():
     dialect = db.session.get_bind().dialect.name
     if dialect != "sqlite":
-        raise NotImplementedError(f"message search has no backend for {dialect} yet")
+        raise Unavailable(f"Search is not available on {dialect} yet.",
+                          code="search_unavailable")
     return fts_sqlite
 
 

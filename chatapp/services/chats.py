@@ -275,7 +275,7 @@ def _end_membership(chat_id: int, target_id: int, payload: dict) -> None:
     leave_chat_room([target_id], chat_id)
 
 
-def remove_member(user: User, chat_id, target_id) -> None:
+def remove_member(user: User, chat_id, target_id) -> User:
     """Remove someone from a group: the owner removes anyone, an admin plain members."""
     with write_transaction():
         membership = access_chat(user, chat_id)
@@ -293,6 +293,7 @@ def remove_member(user: User, chat_id, target_id) -> None:
     _publish_notices([notice])
     _end_membership(chat_id, target_user.user_id,
                     {"chat_id": chat_id, "user_id": target_user.user_id, "reason": "removed"})
+    return target_user
 
 
 def set_role(user: User, chat_id, target_id, privilege) -> Membership:

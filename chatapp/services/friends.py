@@ -152,14 +152,16 @@ def _drop_request(load, event: str) -> None:
     emit_to_users(event, {"request_id": request_id}, both)
 
 
-def remove_friend(user: User, friend_id) -> None:
+def remove_friend(user: User, friend_id) -> User:
     """End a friendship: both rows go. Their private chat and its history stay."""
     with write_transaction():
         if not isinstance(friend_id, int) or not are_friends(user.user_id, friend_id):
             raise NotFound("That person is not your friend.", code="friend_not_found")
+        friend = db.session.get(User, friend_id)
         db.session.execute(delete(Friendship).where(or_(
             (Friendship.user_id == user.user_id) & (Friendship.friend_id == friend_id),
             (Friendship.user_id == friend_id) & (Friendship.friend_id == user.user_id),
         )))
     emit_to_users("friend_removed", {"user_id": friend_id}, [user.user_id])
     emit_to_users("friend_removed", {"user_id": user.user_id}, [friend_id])
+    return friend
