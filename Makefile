@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 VENDOR := chatapp/static/vendor
 
-.PHONY: run test install install-test vendor browser lint bench-messaging bench-search clean
+.PHONY: run test install install-test vendor translations browser lint bench-messaging bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,16 @@ $(BIN)/python:
 
 install: $(BIN)/python vendor
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/pybabel compile --statistics -d chatapp/translations 2>&1 | tail -1
 
 install-test: $(BIN)/python vendor
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/pybabel compile --statistics -d chatapp/translations 2>&1 | tail -1
+
+# After changing text in templates or code: update the catalogs, translate, commit the .po.
+translations: install-test
+	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -o chatapp/translations/messages.pot .
+	$(BIN)/pybabel update -i chatapp/translations/messages.pot -d chatapp/translations --no-fuzzy-matching
 
 # The Socket.IO browser client, pinned in package.json, served by the app itself (no CDN).
 vendor: $(VENDOR)/socket.io.min.js

@@ -37,7 +37,8 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of ``extensions.py`` to ``app``."""
     from .auth.session import init_login_manager
     from .database import configure_engine, include_object
-    from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from .i18n import init_babel
     from .security import socket_origin_check
 
     db.init_app(app)
@@ -49,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     init_login_manager(login_manager)
     csrf.init_app(app)
     limiter.init_app(app)
+    init_babel(app, babel)
     socketio.init_app(
         app,
         async_mode=_socketio_async_mode(app),

@@ -123,11 +123,13 @@ def register_errorhandlers(app) -> None:
     from werkzeug.exceptions import HTTPException
 
     from .extensions import db
+    from .i18n import error_text
 
     def reply(status: int, body: dict):
         if wants_json():
             return jsonify(error=body), status
-        return render_template("errors/error.html", status=status, error=body), status
+        shown = {**body, "message": error_text(body["code"], body["message"])}
+        return render_template("errors/error.html", status=status, error=shown), status
 
     @app.errorhandler(ChatappError)
     def handle_domain_error(error: ChatappError):

@@ -96,6 +96,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # When the user's last socket closed; NULL while never connected.
     last_seen: Mapped[float | None] = mapped_column(Float)
+    # The language chosen in the profile ("en", "zh"); NULL follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     def get_id(self) -> str:
         """Flask-Login identity: the id and the session version, so old cookies die."""

@@ -29,6 +29,7 @@ def user_private(user: User) -> dict:
         **user_public(user),
         "user_email": user.user_email,
         "has_avatar": bool(user.user_icon),
+        "locale": user.locale,
         "register_time": user.register_time,
         "login_time": user.login_time,
     }

@@ -38,6 +38,7 @@ class LoginIn(Schema):
 
 class ProfileIn(Schema):
     email: Email | None = Field(default=None)
+    locale: Literal["en", "zh"] | None = None
 
 
 class PasswordChangeIn(Schema):

@@ -71,6 +71,8 @@ def update_me():
     user = current_user
     if "email" in data.model_fields_set:
         user = accounts.update_profile(current_user, data.email)
+    if "locale" in data.model_fields_set:
+        user = accounts.set_locale(current_user, data.locale)
     return jsonify(user=user_private(user))
 
 

@@ -2,9 +2,12 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
+from ..i18n import LANGUAGES
 from ..models import USER_EMAIL_MAX, USER_NAME_MAX
 
 
@@ -25,7 +28,10 @@ class RegisterForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    email = EmailField("Email", validators=[Optional(), Length(max=USER_EMAIL_MAX)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=USER_EMAIL_MAX)])
+    locale = SelectField(_l("Language"), default="", choices=[
+        SelectChoice("", _l("Same as the browser")),
+        *(SelectChoice(code, name) for code, name in LANGUAGES.items())])
 
 
 class AvatarForm(FlaskForm):

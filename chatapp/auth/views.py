@@ -98,9 +98,11 @@ def profile():
     form = ProfileForm(obj=None)
     if request.method == "GET":
         form.email.data = current_user.user_email
+        form.locale.data = current_user.locale or ""
     elif form.validate_on_submit():
         try:
             accounts.update_profile(current_user, form.email.data)
+            accounts.set_locale(current_user, form.locale.data or None)
         except ChatappError as error:
             _show_error(form, error)
         else:
@@ -110,7 +112,8 @@ def profile():
 
 
 def _profile_page(status=None, **forms):
-    forms.setdefault("profile_form", ProfileForm(email=current_user.user_email))
+    forms.setdefault("profile_form", ProfileForm(email=current_user.user_email,
+                                                 locale=current_user.locale or ""))
     forms.setdefault("avatar_form", AvatarForm())
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("remove_avatar_form", EmptyForm())

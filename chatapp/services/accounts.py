@@ -175,6 +175,18 @@ def update_profile(user: User, email: str | None) -> User:
     return user
 
 
+def set_locale(user: User, locale: str | None) -> User:
+    """Choose the language of the pages; ``None`` follows the browser."""
+    from ..i18n import LANGUAGES
+
+    if locale is not None and locale not in LANGUAGES:
+        raise ValidationError(f"The language is one of {', '.join(LANGUAGES)}.",
+                              code="invalid_locale", field="locale")
+    with write_transaction():
+        user.locale = locale
+    return user
+
+
 def set_avatar(user: User, stream) -> User:
     """Store an uploaded image as the user's avatar: decoded, squared, saved as PNG."""
     config = current_app.config

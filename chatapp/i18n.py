@@ -1,0 +1,110 @@
+"""Languages: English and Simplified Chinese, chosen from the profile or the browser.
+
+Pages translate their text with ``_()`` (Flask-Babel). Error messages shown on pages are
+translated by their stable code (``error_text``); the JSON API keeps English messages, since
+programs act on the codes. Scripts get their strings from ``js_strings`` as a JSON block in the
+page (``type="application/json"`` is data, never run, so the CSP allows it).
+"""
+
+from flask import request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+# Locale code -> the language's own name. "zh" is Chinese in Simplified characters.
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+DEFAULT = "en"
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the browser's best match, else English."""
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT
+
+
+def html_lang() -> str:
+    """The page's ``lang`` attribute."""
+    return "zh-Hans" if str(get_locale()) == "zh" else "en"
+
+
+# Messages of the error codes a person meets on pages, translated where they are shown.
+ERROR_TEXT = {
+    "invalid_credentials": _l("Wrong user name or password."),
+    "account_disabled": _l("This account is disabled."),
+    "user_name_taken": _l("That user name is taken."),
+    "invalid_user_name": _l("A user name has 3 to 50 letters or digits; . _ - are allowed "
+                            "inside."),
+    "weak_password": _l("The password is too short."),
+    "wrong_password": _l("The current password is wrong."),
+    "invalid_email": _l("That email address is not valid."),
+    "not_an_image": _l("That file is not an image."),
+    "image_too_large": _l("That image has too many pixels."),
+    "avatar_too_large": _l("The image is too large."),
+    "file_too_large": _l("The file is too large."),
+    "too_large": _l("The upload is too large."),
+    "csrf_failed": _l("The form expired or came from another site. Reload the page and try "
+                      "again."),
+    "rate_limited": _l("Too many attempts. Wait a moment and try again."),
+    "not_found": _l("Not found."),
+    "chat_not_found": _l("Chat not found."),
+    "user_not_found": _l("User not found."),
+    "member_not_found": _l("That person is not in this chat."),
+    "request_not_found": _l("No such friend request."),
+    "friend_not_found": _l("That person is not your friend."),
+    "message_not_found": _l("Message not found."),
+    "file_not_found": _l("File not found."),
+    "cannot_befriend_self": _l("You cannot send yourself a friend request."),
+    "already_friends": _l("You are already friends."),
+    "request_pending": _l("You already asked; the request is pending."),
+    "not_friends": _l("You can only do that with a friend."),
+    "insufficient_role": _l("Your role in this chat does not allow that."),
+    "owner_must_transfer": _l("Make someone else the owner before you leave."),
+    "invalid_chat_name": _l("A group name has 1 to 50 characters."),
+    "already_member": _l("Someone you chose is already in the group."),
+    "empty_query": _l("Type something to search for."),
+    "invalid_date": _l("Dates are YYYY-MM-DD."),
+    "reset_link_expired": _l("This reset link has expired."),
+    "reset_link_invalid": _l("This reset link is not valid."),
+    "internal_error": _l("Something went wrong on our side."),
+}
+
+
+def error_text(code: str, fallback: str) -> str:
+    """The message for an error code in the page's language (the English text otherwise)."""
+    text = ERROR_TEXT.get(code)
+    return str(text) if text is not None else fallback
+
+
+def js_strings() -> dict[str, str]:
+    """The strings the page scripts show, in the page's language."""
+    return {key: str(value) for key, value in {
+        "sending": _l("Sending…"),
+        "failed": _l("Not sent."),
+        "retry": _l("Retry"),
+        "recall": _l("Recall"),
+        "recalled": _l("Message recalled"),
+        "read": _l("Read"),
+        "unread_count": _l("%(count)s unread"),
+        "read_by_all": _l("Read by everyone"),
+        "typing": _l("%(name)s is typing…"),
+        "new_messages": _l("New messages"),
+        "jump_to_bottom": _l("Jump to the newest message"),
+        "upload_failed": _l("Upload failed."),
+        "cancel": _l("Cancel"),
+        "download": _l("Download"),
+        "live": _l("Live"),
+        "connecting": _l("Connecting…"),
+        "offline": _l("Offline"),
+        "new_message_from": _l("New message from %(name)s"),
+        "today": _l("Today"),
+        "yesterday": _l("Yesterday"),
+        "chat_gone": _l("That chat is no longer available."),
+    }.items()}
+
+
+def init_babel(app, babel) -> None:
+    """Bind Flask-Babel with our locale selector and expose helpers to templates."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(html_lang=html_lang, js_strings=js_strings,
+                                 LANGUAGES=LANGUAGES, get_locale=get_locale)
