@@ -128,7 +128,7 @@ def register_errorhandlers(app) -> None:
     def reply(status: int, body: dict):
         if wants_json():
             return jsonify(error=body), status
-        shown = {**body, "message": error_text(body["code"], body["message"])}
+        shown = {**body, "message": error_text(body["code"], body["message"], body.get("details"))}
         return render_template("errors/error.html", status=status, error=shown), status
 
     @app.errorhandler(ChatappError)

@@ -35,7 +35,7 @@ ERROR_TEXT = {
     "user_name_taken": _l("That user name is taken."),
     "invalid_user_name": _l("A user name has 3 to 50 letters or digits; . _ - are allowed "
                             "inside."),
-    "weak_password": _l("The password is too short."),
+    "weak_password": _l("A password has at least %(min)s characters."),
     "wrong_password": _l("The current password is wrong."),
     "invalid_email": _l("That email address is not valid."),
     "not_an_image": _l("That file is not an image."),
@@ -70,10 +70,16 @@ ERROR_TEXT = {
 }
 
 
-def error_text(code: str, fallback: str) -> str:
-    """The message for an error code in the page's language (the English text otherwise)."""
+def error_text(code: str, fallback: str, details=None) -> str:
+    """The message for an error code in the page's language (the English text otherwise);
+    ``details`` fills its placeholders."""
     text = ERROR_TEXT.get(code)
-    return str(text) if text is not None else fallback
+    if text is None:
+        return fallback
+    try:
+        return str(text) % (details or {}) if "%(" in str(text) else str(text)
+    except (KeyError, TypeError):
+        return fallback
 
 
 def js_strings() -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Account forms (Flask-WTF: CSRF on every one). Product rules live in the services."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
@@ -12,19 +12,21 @@ from ..models import USER_EMAIL_MAX, USER_NAME_MAX
 
 
 class LoginForm(FlaskForm):
-    user_name = StringField("User name", validators=[InputRequired(), Length(max=USER_NAME_MAX)])
-    password = PasswordField("Password", validators=[InputRequired()])
-    remember = BooleanField("Keep me logged in")
+    user_name = StringField(_l("User name"),
+                            validators=[InputRequired(), Length(max=USER_NAME_MAX)])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    remember = BooleanField(_l("Keep me logged in"))
 
 
 class RegisterForm(FlaskForm):
-    user_name = StringField("User name", validators=[InputRequired(), Length(max=USER_NAME_MAX)])
-    password = PasswordField("Password", validators=[InputRequired()])
+    user_name = StringField(_l("User name"),
+                            validators=[InputRequired(), Length(max=USER_NAME_MAX)])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
     confirm = PasswordField(
-        "Repeat password",
-        validators=[InputRequired(), EqualTo("password", message="The passwords differ.")],
+        _l("Repeat password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
-    email = EmailField("Email (optional)", validators=[Optional(), Length(max=USER_EMAIL_MAX)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=USER_EMAIL_MAX)])
 
 
 class ProfileForm(FlaskForm):
@@ -35,7 +37,7 @@ class ProfileForm(FlaskForm):
 
 
 class AvatarForm(FlaskForm):
-    avatar = FileField("Avatar image", validators=[FileRequired("Choose an image.")])
+    avatar = FileField(_l("Avatar image"), validators=[FileRequired(_l("Choose an image."))])
 
 
 class EmptyForm(FlaskForm):
@@ -43,12 +45,12 @@ class EmptyForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[InputRequired()])
+    new_password = PasswordField(_l("New password"), validators=[InputRequired()])
     confirm = PasswordField(
-        "Repeat new password",
-        validators=[InputRequired(), EqualTo("new_password", message="The passwords differ.")],
+        _l("Repeat new password"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
 
 
 class PasswordForm(NewPasswordForm):
-    current_password = PasswordField("Current password", validators=[InputRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])

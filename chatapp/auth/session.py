@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from ..errors import Forbidden
@@ -57,7 +58,7 @@ def init_login_manager(login_manager) -> None:
     from ..extensions import db
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message = _l("Log in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 

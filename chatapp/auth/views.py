@@ -12,11 +12,13 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import storage
 from ..errors import ChatappError
 from ..extensions import db, limiter
+from ..i18n import error_text
 from ..models import User
 from ..services import accounts
 from . import bp
@@ -36,9 +38,9 @@ def _show_error(form, error: ChatappError) -> None:
     """Attach a service error to its form field, or flash it when it has none."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, error_text(error.code, error.message, error.details)]
     else:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message, error.details), "error")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,7 +57,7 @@ def register():
         except ChatappError as error:
             _show_error(form, error)
         else:
-            flash(f"Welcome to chatapp, {user.user_name}!", "success")
+            flash(_("Welcome to chatapp, %(name)s!", name=user.user_name), "success")
             return redirect(url_for("main.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
@@ -73,7 +75,7 @@ def login():
             user = accounts.authenticate(form.user_name.data, form.password.data)
             log_in(user, remember=form.remember.data)
         except ChatappError as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message, error.details), "error")
             return render_template("auth/login.html", form=form), error.status
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     status = 400 if form.is_submitted() else 200
@@ -87,7 +89,7 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit():
         log_out(current_user)
-        flash("You are logged out.", "success")
+        flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -106,7 +108,7 @@ def profile():
         except ChatappError as error:
             _show_error(form, error)
         else:
-            flash("Profile saved.", "success")
+            flash(_("Profile saved."), "success")
             return redirect(url_for("auth.profile"))
     return _profile_page(profile_form=form)
 
@@ -132,7 +134,7 @@ def upload_avatar():
         except ChatappError as error:
             _show_error(form, error)
             return _profile_page(avatar_form=form, status=error.status)
-        flash("Avatar updated.", "success")
+        flash(_("Avatar updated."), "success")
         return redirect(url_for("auth.profile"))
     return _profile_page(avatar_form=form)
 
@@ -143,7 +145,7 @@ def delete_avatar():
     """Go back to the default avatar."""
     if EmptyForm().validate_on_submit():
         accounts.remove_avatar(current_user)
-        flash("Avatar removed.", "success")
+        flash(_("Avatar removed."), "success")
     return redirect(url_for("auth.profile"))
 
 
@@ -161,7 +163,7 @@ def change_password():
             _show_error(form, error)
             return _profile_page(password_form=form, status=error.status)
         refresh_session(user)
-        flash("Password changed. Other sessions were logged out.", "success")
+        flash(_("Password changed. Other sessions were logged out."), "success")
         return redirect(url_for("auth.profile"))
     return _profile_page(password_form=form)
 
@@ -172,7 +174,7 @@ def reset_password(token):
     try:
         user = accounts.user_for_reset_token(token)
     except ChatappError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message, error.details), "error")
         return render_template("auth/reset.html", form=None), error.status
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -181,7 +183,7 @@ def reset_password(token):
         except ChatappError as error:
             _show_error(form, error)
         else:
-            flash("Password set. Log in with the new password.", "success")
+            flash(_("Password set. Log in with the new password."), "success")
             return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/reset.html", form=form, user=user), status

@@ -51,9 +51,8 @@ def find_user_by_name(raw: str) -> User | None:
 def _check_password_rules(password: str, field: str = "password") -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        raise ValidationError(
-            f"A password has at least {minimum} characters.", code="weak_password", field=field
-        )
+        raise ValidationError(f"A password has at least {minimum} characters.",
+                              code="weak_password", field=field, details={"min": minimum})
     if len(password) > PASSWORD_MAX:
         raise ValidationError(
             f"A password has at most {PASSWORD_MAX} characters.", code="invalid_password",
