@@ -71,10 +71,10 @@ ERROR_TEXT = {
 
 
 def error_text(code: str, fallback: str, details=None) -> str:
-    """The message for an error code in the page's language (the English text otherwise);
-    ``details`` fills its placeholders."""
+    """The message for an error code in the page's language; ``details`` fills its
+    placeholders. English pages show the service's own, more specific, message."""
     text = ERROR_TEXT.get(code)
-    if text is None:
+    if text is None or str(get_locale()) == DEFAULT:
         return fallback
     try:
         return str(text) % (details or {}) if "%(" in str(text) else str(text)

@@ -18,9 +18,9 @@ from flask_login import current_user, login_required
 from .. import storage
 from ..errors import ChatappError
 from ..extensions import db, limiter
-from ..i18n import error_text
 from ..models import User
 from ..services import accounts
+from ..web import flash_error, show_error
 from . import bp
 from .forms import (
     AvatarForm,
@@ -32,15 +32,6 @@ from .forms import (
     RegisterForm,
 )
 from .session import log_in, log_out, rate_limit, refresh_session, safe_next
-
-
-def _show_error(form, error: ChatappError) -> None:
-    """Attach a service error to its form field, or flash it when it has none."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error_text(error.code, error.message, error.details)]
-    else:
-        flash(error_text(error.code, error.message, error.details), "error")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,7 +46,7 @@ def register():
             user = accounts.register_user(form.user_name.data, form.password.data, form.email.data)
             log_in(user, remember=False)
         except ChatappError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Welcome to chatapp, %(name)s!", name=user.user_name), "success")
             return redirect(url_for("main.index"))
@@ -75,7 +66,7 @@ def login():
             user = accounts.authenticate(form.user_name.data, form.password.data)
             log_in(user, remember=form.remember.data)
         except ChatappError as error:
-            flash(error_text(error.code, error.message, error.details), "error")
+            flash_error(error)
             return render_template("auth/login.html", form=form), error.status
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     status = 400 if form.is_submitted() else 200
@@ -106,7 +97,7 @@ def profile():
             accounts.update_profile(current_user, form.email.data)
             accounts.set_locale(current_user, form.locale.data or None)
         except ChatappError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Profile saved."), "success")
             return redirect(url_for("auth.profile"))
@@ -132,7 +123,7 @@ def upload_avatar():
         try:
             accounts.set_avatar(current_user, form.avatar.data.stream)
         except ChatappError as error:
-            _show_error(form, error)
+            show_error(form, error)
             return _profile_page(avatar_form=form, status=error.status)
         flash(_("Avatar updated."), "success")
         return redirect(url_for("auth.profile"))
@@ -160,7 +151,7 @@ def change_password():
                 current_user, form.current_password.data, form.new_password.data
             )
         except ChatappError as error:
-            _show_error(form, error)
+            show_error(form, error)
             return _profile_page(password_form=form, status=error.status)
         refresh_session(user)
         flash(_("Password changed. Other sessions were logged out."), "success")
@@ -174,14 +165,14 @@ def reset_password(token):
     try:
         user = accounts.user_for_reset_token(token)
     except ChatappError as error:
-        flash(error_text(error.code, error.message, error.details), "error")
+        flash_error(error)
         return render_template("auth/reset.html", form=None), error.status
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.new_password.data)
         except ChatappError as error:
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Password set. Log in with the new password."), "success")
             return redirect(url_for("auth.login"))

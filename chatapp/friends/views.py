@@ -4,9 +4,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.forms import EmptyForm
-from ..auth.views import _show_error as show_error
 from ..errors import ChatappError
 from ..services import chats, friends
+from ..web import flash_error, show_error
 from . import bp
 from .forms import FriendRequestForm, SearchForm
 
@@ -69,7 +69,7 @@ def _act(call, done: str):
         try:
             result = call()
         except ChatappError as error:
-            flash(error.message, "error")
+            flash_error(error)
         else:
             flash(done.format(result=result), "success")
     return redirect(url_for("friends.friends_page"))
@@ -115,7 +115,7 @@ def message_friend(user_id):
         try:
             chat, _created = chats.open_private_chat(current_user, user_id)
         except ChatappError as error:
-            flash(error.message, "error")
+            flash_error(error)
         else:
             return redirect(url_for("chats.chat_page", chat_id=chat.chat_id))
     return redirect(url_for("friends.friends_page"))
