@@ -6,10 +6,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..auth.forms import EmptyForm
-from ..auth.views import _show_error as show_error
 from ..errors import ChatappError
 from ..models import Privilege
 from ..services import chats, friends, messages
+from ..web import show_error
 from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
 
