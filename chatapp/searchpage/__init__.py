@@ -1,0 +1,82 @@
+"""The message search page (``GET /search``): the form of the top bar, filters and results."""
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..errors import ChatappError
+from ..schemas import SearchQuery, load
+from ..services import chats, friends, search
+from ..web import error_message
+from .forms import MessageSearchForm
+
+bp = Blueprint("searchpage", __name__)
+
+# The query string the page reads: the parameters of GET /api/search, bar ``limit``.
+PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "before")
+FIELD_NAMES = {"from": "date_from", "to": "date_to"}
+
+
+def _people(chat_list) -> list[tuple[int, str]]:
+    """Who the "sent by" filter offers: oneself, then friends and private-chat peers."""
+    people = {f.user_id: f.user_name for f in friends.list_friends(current_user)}
+    people.update({c["other_user"]["user_id"]: c["other_user"]["user_name"]
+                   for c in chat_list if c["is_private"] and c["other_user"]})
+    return [(current_user.user_id, _("Me")),
+            *sorted(people.items(), key=lambda person: person[1].casefold())]
+
+
+def _error_message(error: ChatappError) -> str:
+    if error.code == "invalid_payload":  # from the schema: a hand-edited or stale address
+        return _("These search options are not valid: %(fields)s.",
+                 fields=", ".join(sorted(_fields_of(error))))
+    return error_message(error)
+
+
+def _fields_of(error: ChatappError) -> set[str]:
+    """The query parameters an error is about (the schema lists several, a service one)."""
+    if error.field:
+        return {error.field}
+    if error.code == "chat_not_found":
+        return {"chat_id"}
+    return {d["field"] for d in error.details or [] if isinstance(d, dict)}
+
+
+def _mark_fields(form: MessageSearchForm, error: ChatappError) -> None:
+    """Flag the fields an error is about, so the page can point at them."""
+    for name in _fields_of(error):
+        field = getattr(form, FIELD_NAMES.get(name, name), None)
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+
+
+def _search(params: dict) -> dict:
+    query = load(SearchQuery, params)
+    return search.search_messages(
+        current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
+        kind=query.kind, date_from=query.date_from, date_to=query.date_to,
+        before=query.before, limit=query.limit)
+
+
+@bp.get("/search")
+@login_required
+def search_page():
+    """Find messages in the user's chats; without ``q`` just the form."""
+    chat_list = chats.list_chats(current_user)
+    form = MessageSearchForm(request.args).with_choices(chat_list, _people(chat_list))
+    params = {k: v for k, v in request.args.items() if k in PARAMS and (v or k == "q")}
+    found, error, status = None, None, 200
+    if "q" in params:
+        try:
+            found = _search(params)
+        except ChatappError as failure:
+            error, status = _error_message(failure), failure.status
+            _mark_fields(form, failure)
+    first_page = {k: v for k, v in params.items() if k != "before"}
+    older = (url_for("searchpage.search_page", **first_page, before=found["next"])
+             if found and found["next"] else None)
+    newest = url_for("searchpage.search_page", **first_page) if "before" in params else None
+    filtered = any(k in params for k in ("chat_id", "sender_id", "kind", "from", "to"))
+    return render_template("search/results.html", form=form, query=params.get("q", ""),
+                           found=found, error=error, older=older, newest=newest,
+                           filtered=filtered), status
