@@ -2,24 +2,29 @@
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import payloads
 from ..auth.forms import EmptyForm
 from ..errors import ChatappError
-from ..models import Privilege
+from ..models import MSG_TEXT_MAX, Privilege
 from ..services import chats, friends, messages
 from ..web import show_error
 from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
 
 OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
-TIMELINE_SIZE = 100  # the newest messages; scrolling back comes with the message composer
+TIMELINE_SIZE = 100  # messages in the page; static/js/chat.js loads more while scrolling
 
 # The events that change what each page shows (static/js/live.js refreshes on them).
 FRIEND_EVENTS = "friend_request_accepted friend_removed"
 CHAT_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
                "chat_dissolved message_created message_recalled")
+# On a chat's own page static/js/chat.js shows messages, reads and recalls as they come;
+# live.js only refreshes the header and the members for the rest.
+CHAT_PAGE_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
+                    "chat_dissolved")
 
 
 # --- the chat list -------------------------------------------------------------------------
@@ -64,11 +69,33 @@ def create_group():
 @bp.route("/chats/<int:chat_id>")
 @login_required
 def chat_page(chat_id):
-    """One chat: its header and its latest messages."""
+    """One chat: its header, its latest messages (or those around ``?around=<msg_id>``, the
+    link of a search result), and the composer."""
     chat = chats.chat_details(current_user, chat_id)
-    page = messages.history(current_user, chat_id, limit=TIMELINE_SIZE)
+    around = request.args.get("around", type=int)
+    page = None
+    if around:
+        try:
+            page = messages.history(current_user, chat_id, around=around, limit=TIMELINE_SIZE)
+        except ChatappError as error:
+            if error.code != "message_not_found":
+                raise
+            around = None  # not a message of this chat: show the newest instead
+    if page is None:
+        page = messages.history(current_user, chat_id, limit=TIMELINE_SIZE)
+    config = current_app.config
+    # What static/js/chat.js needs besides the messages; its limits are hints, services decide.
+    client = {
+        "chat": chat, "me": payloads.user_public(current_user),
+        "recall_window": config["RECALL_WINDOW_SECONDS"], "text_max": MSG_TEXT_MAX,
+        "upload_max": config["UPLOAD_MAX_BYTES"],
+        "urls": {"chat": url_for("chats_api.chat_details", chat_id=chat_id),
+                 "messages": url_for("chats_api.history", chat_id=chat_id),
+                 "files": url_for("chats_api.post_file", chat_id=chat_id)},
+    }
     return render_template("chats/chat.html", chat=chat, messages=page["messages"],
-                           live_events=CHAT_EVENTS)
+                           page={**page, "around": around}, client=client,
+                           live_events=CHAT_PAGE_EVENTS)
 
 
 # --- group settings ------------------------------------------------------------------------

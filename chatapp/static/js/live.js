@@ -7,6 +7,11 @@
  * fetches itself again and swaps in the new <main>. The HTML comes from our own server, escaped
  * by Jinja; nothing here builds markup from strings. When the chat of the page is dissolved or
  * the viewer leaves it, the page goes to the chat list and says why.
+ *
+ * A page with a part another script keeps current (data-live-keep: the chat page's timeline,
+ * drawn by chat.js) has only its elements marked data-live-part replaced, matched by id; then
+ * "chatapp:refreshed" is dispatched on the document. The socket is shared as
+ * window.chatappSocket.
  */
 (function () {
   "use strict";
@@ -161,7 +166,20 @@
     t.scrollTop = !state || state.atBottom ? t.scrollHeight : state.top;
   }
 
+  function swapParts(fresh) {
+    fresh.querySelectorAll("[data-live-part][id]").forEach(function (part) {
+      var current = document.getElementById(part.id);
+      if (current && main.contains(current)) current.replaceWith(document.importNode(part, true));
+    });
+    cfg = readConfig() || cfg;
+    document.dispatchEvent(new CustomEvent("chatapp:refreshed"));
+  }
+
   function swap(fresh) {
+    if (main.querySelector("[data-live-keep]")) {
+      swapParts(fresh);
+      return;
+    }
     var scrollX = window.scrollX;
     var scrollY = window.scrollY;
     var timeline = timelineState();
@@ -254,6 +272,7 @@
   }
   setState("connecting");
   var socket = window.io();  // same origin; the session cookie says who we are
+  window.chatappSocket = socket;
   var connectedBefore = false;
   socket.on("connect", function () {
     setState("live");

@@ -1,0 +1,268 @@
+/* chatapp chat composer: text and files on their way (window.ChatSend, used by chat.js).
+ *
+ * Each message gets a client_msg_id when it is written and keeps it through every retry, so
+ * the server stores it once however often it is sent (docs/api.md, POST .../messages). Text
+ * goes over the socket (`send_message` with an ack); files go with XMLHttpRequest, which
+ * reports upload progress and can be cancelled. Until the stored message comes back (the ack,
+ * the upload's answer or `message_created`, whichever is first) it is shown as pending.
+ */
+(function () {
+  "use strict";
+
+  var TYPING_EVERY = 2000;  // ms between two `typing` we send (the server throttles too)
+  var NO_ANSWER = ["timeout", "offline"];  // failures that a reconnect may cure
+
+  /**
+   * ``app`` gives: client (#chat-state), me, ui (the composer's elements), View, socket,
+   * emit(name, payload, done), accept(message), beforeSend(), changed().
+   * Returns {pending, settle(cmid), retryStalled(), showError(text)}.
+   */
+  window.ChatSend = function (app) {
+    var View = app.View;
+    var ui = app.ui;
+    var client = app.client;
+    var chatId = client.chat.chat_id;
+    var csrfToken = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+    var pending = new Map();  // client_msg_id -> a message on its way, in the order written
+
+    function newClientId() {
+      if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+      return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    }
+
+    function characters(text) {  // as the server counts them: code points, CRLF as one
+      return Array.from(text.replace(/\r\n?/g, "\n").trim()).length;
+    }
+
+    /* --- messages on their way -------------------------------------------------------- */
+
+    function add(p) {
+      p.person = app.me;
+      p.node = View.pending(p, { retry: retry, discard: discard, cancel: cancelUpload });
+      pending.set(p.cmid, p);
+      app.beforeSend();
+    }
+
+    /** The stored message is here: the pending copy goes. */
+    function settle(cmid) {
+      var p = pending.get(cmid);
+      if (!p) return;
+      pending.delete(cmid);
+      p.xhr = null;
+      if (p.node) p.node.remove();
+    }
+
+    function failed(p, error) {
+      p.status = "failed";
+      p.error = error.message;
+      p.errorCode = error.code;
+      p.xhr = null;
+      if (pending.has(p.cmid)) View.status(p.node, p);
+    }
+
+    function retry(p) {
+      if (p.file) upload(p); else sendText(p);
+    }
+
+    function discard(p) {
+      settle(p.cmid);
+      app.changed();
+    }
+
+    // Back online: texts that failed for want of a connection go again (same client_msg_id,
+    // so nothing is stored twice).
+    function retryStalled() {
+      pending.forEach(function (p) {
+        if (p.status === "failed" && !p.file && NO_ANSWER.indexOf(p.errorCode) >= 0) sendText(p);
+      });
+    }
+
+    /* --- text ---------------------------------------------------------------------------- */
+
+    function submit() {
+      var text = ui.text.value;
+      if (!text.trim()) return;
+      if (characters(text) > client.text_max) {
+        showError("A message can have at most " + client.text_max + " characters.");
+        return;
+      }
+      ui.text.value = "";
+      updateCounter();
+      var p = { cmid: newClientId(), text: text.replace(/\r\n?/g, "\n").trim(), status: "sending" };
+      add(p);
+      sendText(p);
+    }
+
+    function sendText(p) {
+      p.status = "sending";
+      p.error = p.errorCode = null;
+      View.status(p.node, p);
+      var attempt = p.attempt = (p.attempt || 0) + 1;
+      app.emit("send_message", { chat_id: chatId, text: p.text, client_msg_id: p.cmid }, function (answer) {
+        if (answer.ok) {
+          app.accept(answer.message);
+        } else if (pending.has(p.cmid) && p.attempt === attempt) {
+          failed(p, answer.error);
+        }
+      });
+    }
+
+    /* --- files ---------------------------------------------------------------------------- */
+
+    function sendFiles(list) {
+      Array.prototype.slice.call(list || []).forEach(function (file) {
+        var p = { cmid: newClientId(), file: file, name: file.name || "pasted image.png",
+          size: file.size, status: "uploading", progress: 0 };
+        add(p);
+        upload(p);
+      });
+    }
+
+    function upload(p) {
+      if (p.size > client.upload_max) {
+        failed(p, { code: "file_too_large",
+          message: "The file is larger than " + View.fileSize(client.upload_max) + "." });
+        return;
+      }
+      var xhr = new XMLHttpRequest();
+      p.xhr = xhr;
+      p.status = "uploading";
+      p.progress = 0;
+      p.error = p.errorCode = null;
+      View.status(p.node, p);
+      xhr.open("POST", client.urls.files);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", function (event) {
+        if (!event.lengthComputable || p.xhr !== xhr) return;
+        p.progress = event.loaded / event.total;
+        View.status(p.node, p);
+      });
+      xhr.addEventListener("load", function () {
+        if (p.xhr !== xhr) return;
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: said below */ }
+        if (xhr.status >= 200 && xhr.status < 300 && body && body.message) {
+          app.accept(body.message);
+        } else {
+          failed(p, body && body.error ? body.error : {
+            code: "http_" + xhr.status,
+            message: xhr.status === 413 ? "The file is too large."
+              : "The upload failed (HTTP " + xhr.status + ").",
+          });
+        }
+      });
+      xhr.addEventListener("error", function () {
+        if (p.xhr === xhr) failed(p, { code: "offline", message: "The upload failed: no connection." });
+      });
+      var form = new FormData();
+      form.append("client_msg_id", p.cmid);
+      form.append("file", p.file, p.name);
+      xhr.send(form);
+    }
+
+    function cancelUpload(p) {
+      var xhr = p.xhr;
+      p.xhr = null;
+      if (xhr) xhr.abort();
+      discard(p);
+    }
+
+    /* --- the composer ----------------------------------------------------------------------- */
+
+    function updateCounter() {
+      var count = characters(ui.text.value);
+      var near = count > client.text_max - 100;
+      ui.counter.hidden = !near;
+      ui.counter.textContent = near ? count + " / " + client.text_max : "";
+      ui.counter.classList.toggle("over", count > client.text_max);
+      ui.text.style.height = "";  // CSSOM, which the CSP allows: grow with the text
+      ui.text.style.height = Math.min(ui.text.scrollHeight + 2, 160) + "px";
+    }
+
+    var lastTyping = 0;
+    function onInput() {
+      updateCounter();
+      var socket = app.socket;
+      if (ui.text.value.trim() && Date.now() - lastTyping > TYPING_EVERY && socket && socket.connected) {
+        lastTyping = Date.now();
+        socket.emit("typing", { chat_id: chatId });
+      }
+    }
+
+    var errorTimer = null;
+    function showError(text) {
+      ui.error.textContent = text;
+      ui.error.hidden = false;
+      clearTimeout(errorTimer);
+      errorTimer = setTimeout(function () { ui.error.hidden = true; }, 6000);
+    }
+
+    function hasFiles(event) {
+      var types = event.dataTransfer && event.dataTransfer.types;
+      return Boolean(types) && Array.prototype.indexOf.call(types, "Files") >= 0;
+    }
+
+    function wireDrop() {
+      var depth = 0;
+      ui.dropZone.addEventListener("dragenter", function (event) {
+        if (!hasFiles(event)) return;
+        depth += 1;
+        ui.overlay.hidden = false;
+      });
+      ui.dropZone.addEventListener("dragleave", function () {
+        depth = Math.max(0, depth - 1);
+        if (!depth) ui.overlay.hidden = true;
+      });
+      ui.dropZone.addEventListener("drop", function (event) {
+        depth = 0;
+        ui.overlay.hidden = true;
+        if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+        event.preventDefault();
+        sendFiles(event.dataTransfer.files);
+      });
+      // Anywhere else on the page a dropped file is ignored, not opened in place of the chat.
+      document.addEventListener("dragover", function (event) {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = ui.dropZone.contains(event.target) ? "copy" : "none";
+      });
+      document.addEventListener("drop", function (event) {
+        if (hasFiles(event)) event.preventDefault();
+      });
+    }
+
+    function wire() {
+      ui.composer.hidden = false;
+      ui.composer.addEventListener("submit", function (event) {
+        event.preventDefault();
+        submit();
+        ui.text.focus();
+      });
+      ui.text.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+          event.preventDefault();
+          submit();
+        }
+      });
+      ui.text.addEventListener("input", onInput);
+      // A pasted screenshot: in the composer, or anywhere on the page but another field.
+      document.addEventListener("paste", function (event) {
+        var files = event.clipboardData && event.clipboardData.files;
+        var field = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
+        if (!files || !files.length || (field && field !== ui.text)) return;
+        event.preventDefault();
+        sendFiles(files);
+      });
+      ui.attach.addEventListener("click", function () { ui.files.click(); });
+      ui.files.addEventListener("change", function () {
+        sendFiles(ui.files.files);
+        ui.files.value = "";
+      });
+      wireDrop();
+    }
+
+    wire();
+    return { pending: pending, settle: settle, retryStalled: retryStalled, showError: showError };
+  };
+})();

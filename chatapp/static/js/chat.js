@@ -1,0 +1,621 @@
+/* chatapp chat page: a live messaging client for one chat.
+ *
+ * The page carries the chat (#chat-state) and a first page of messages (#chat-page) as JSON.
+ * Messages are kept once per msg_id and in seq order, whatever order they come in: from that
+ * page, from `message_created` events, from acks, from history pages fetched while scrolling
+ * and from catch-up after a reconnect (docs/api.md, "Ordering and catch-up"). The DOM is then
+ * brought in line with that order, moving only what changed, so players keep playing.
+ *
+ * What is drawn comes from chat-view.js; the composer and the messages on their way live in
+ * chat-send.js. The socket is the one live.js opened (window.chatappSocket): one connection
+ * per tab.
+ */
+(function () {
+  "use strict";
+
+  var View = window.ChatView;
+  var root = document.querySelector("[data-chat]");
+  if (!View || !window.ChatSend || !root || window.chatappChat) return;
+  window.chatappChat = true;
+
+  var SEND_TIMEOUT = 10000;     // ms without an ack before an event counts as failed
+  var TYPING_SHOWN = 4000;      // ms a "… is typing" stays after the last `typing` event
+  var GROUP_GAP = 300;          // s: messages of one sender closer than this share a header
+  var NEAR_EDGE = 300;          // px from the top (or bottom) that loads more history
+  var AT_BOTTOM = 40;           // px from the bottom that counts as "at the bottom"
+  var PAGE = 50;
+
+  var client = readJson("chat-state");
+  var first = readJson("chat-page");
+  var chat = client.chat;
+  var chatId = chat.chat_id;
+  var me = client.me;
+  var socket = window.chatappSocket || null;
+
+  var ui = {
+    timeline: root.querySelector("[data-timeline]"),
+    list: root.querySelector("[data-messages]"),
+    empty: root.querySelector("[data-empty]"),
+    historyStatus: root.querySelector("[data-history-status]"),
+    jump: root.querySelector("[data-jump]"),
+    jumpLabel: root.querySelector("[data-jump-label]"),
+    typing: root.querySelector("[data-typing]"),
+    announcer: root.querySelector("[data-announcer]"),
+    error: root.querySelector("[data-composer-error]"),
+    composer: root.querySelector("[data-composer]"),
+    text: root.querySelector("[data-composer-text]"),
+    counter: root.querySelector("[data-counter]"),
+    files: root.querySelector("[data-file-input]"),
+    attach: root.querySelector("[data-attach]"),
+    dropZone: root.querySelector("[data-drop-zone]"),
+    overlay: root.querySelector("[data-drop-overlay]"),
+  };
+
+  /* --- state ------------------------------------------------------------------------------ */
+
+  var byId = new Map();      // msg_id -> {m, node}
+  var order = [];            // the same records, by seq
+  var sender = null;         // chat-send.js: the composer and the messages on their way
+  var held = new Map();      // msg_id -> live messages that came while showing an older stretch
+  var members = new Map();   // user_id -> {user, privilege, read_seq}
+  var days = new Map();      // day key -> its divider
+  var marker = View.newMarker();
+  var markerSeq = null;      // the first message that arrived unseen; the marker goes above it
+  var moreBefore = first.has_more_before;
+  var moreAfter = first.has_more_after;  // true while showing an older stretch (?around=)
+  var myReadSeq = first.read_seq;
+  var readSent = first.read_seq;
+  var atBottom = true;
+  var unseen = 0;
+
+  function readJson(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
+  function setMembers(list) {
+    list.forEach(function (m) {
+      var had = members.get(m.user.user_id);
+      members.set(m.user.user_id, {
+        user: m.user, privilege: m.privilege,
+        read_seq: Math.max(m.read_seq || 0, had ? had.read_seq : 0),
+      });
+    });
+    var ids = new Set(list.map(function (m) { return m.user.user_id; }));
+    members.forEach(function (_, id) { if (!ids.has(id)) members.delete(id); });
+  }
+
+  function seqIndex(seq) {  // where a message with this seq goes in `order`
+    var lo = 0;
+    var hi = order.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (order[mid].m.seq < seq) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Keep one copy of a message, in seq order; a recall replaces the copy. True if shown
+   * differently now. */
+  function upsert(m) {
+    if (!m || m.chat_id !== chatId) return false;
+    if (m.client_msg_id && m.sender.user_id === me.user_id) sender.settle(m.client_msg_id);
+    var had = byId.get(m.msg_id);
+    if (had) {
+      if (!m.recalled || had.m.recalled) return false;
+      had.m = m;
+      had.node = View.message(m, footContext(m));
+      return true;
+    }
+    var record = { m: m, node: View.message(m, footContext(m)) };
+    byId.set(m.msg_id, record);
+    order.splice(seqIndex(m.seq), 0, record);
+    return true;
+  }
+
+  function highestSeq() {
+    return order.length ? order[order.length - 1].m.seq : 0;
+  }
+
+  // The last seq before the first gap: what `?after=` starts from. A gap is a message in
+  // flight or missed while away; fetching after this position fills it.
+  function contiguousHigh() {
+    if (!order.length) return 0;
+    for (var i = 0; i + 1 < order.length; i++) {
+      if (order[i + 1].m.seq !== order[i].m.seq + 1) return order[i].m.seq;
+    }
+    return highestSeq();
+  }
+
+  /* --- drawing ------------------------------------------------------------------------------ */
+
+  function sameGroup(a, b) {
+    return a && b && a.msg_type !== "system" && b.msg_type !== "system"
+      && a.sender.user_id === b.sender.user_id && b.create_time - a.create_time < GROUP_GAP;
+  }
+
+  function dividerFor(seconds) {
+    var key = View.dayKey(seconds);
+    if (!days.has(key)) days.set(key, View.dayDivider(seconds));
+    return days.get(key);
+  }
+
+  /** Bring the list in line with `order` and the messages on their way: add what is new,
+   * drop what is gone, and leave every other node where it is (a playing video keeps
+   * playing). */
+  function render() {
+    var wanted = [];
+    var previous = null;
+    var day = null;
+    var markerPlaced = false;
+    order.forEach(function (record) {
+      var m = record.m;
+      var key = View.dayKey(m.create_time);
+      if (key !== day) {
+        wanted.push(dividerFor(m.create_time));
+        day = key;
+        previous = null;
+      }
+      if (markerSeq !== null && !markerPlaced && m.seq >= markerSeq) {
+        wanted.push(marker);
+        markerPlaced = true;
+        previous = null;
+      }
+      record.node.classList.toggle("msg-cont", Boolean(sameGroup(previous, m)));
+      wanted.push(record.node);
+      previous = m;
+    });
+    sender.pending.forEach(function (p) {
+      var cont = previous && previous.msg_type !== "system" && previous.sender.user_id === me.user_id;
+      p.node.classList.toggle("msg-cont", Boolean(cont));
+      wanted.push(p.node);
+      previous = { msg_type: "text", sender: me };
+    });
+    reconcile(ui.list, wanted);
+    ui.empty.hidden = wanted.length > 0;
+  }
+
+  function reconcile(parent, wanted) {
+    var keep = new Set(wanted);
+    Array.prototype.slice.call(parent.children).forEach(function (node) {
+      if (!keep.has(node)) node.remove();
+    });
+    var current = parent.firstElementChild;
+    wanted.forEach(function (node) {
+      if (node === current) current = current.nextElementSibling;
+      else parent.insertBefore(node, current);
+    });
+  }
+
+  /* --- read receipts and recall ---------------------------------------------------------- */
+
+  function receiptOf(m) {
+    if (m.sender.user_id !== me.user_id || m.msg_type === "system" || m.recalled) return null;
+    var others = [];
+    members.forEach(function (member, id) { if (id !== me.user_id) others.push(member); });
+    if (!others.length) return null;
+    if (chat.is_private) return { kind: "private", read: others[0].read_seq >= m.seq };
+    var unread = others.filter(function (member) { return member.read_seq < m.seq; }).length;
+    return { kind: "group", unread: unread };
+  }
+
+  function canRecall(m) {
+    if (m.msg_type === "system" || m.recalled) return false;
+    if (!chat.is_private && (chat.privilege === "owner" || chat.privilege === "admin")) return true;
+    return m.sender.user_id === me.user_id && Date.now() / 1000 - m.create_time < client.recall_window;
+  }
+
+  function footContext(m) {
+    return {
+      meId: me.user_id, receipt: receiptOf(m), canRecall: canRecall(m),
+      receiptsOpen: openReceipts.has(m.msg_id), onRecall: recall, onReceipts: toggleReceipts,
+    };
+  }
+
+  /** Redraw the line under messages (``which``, or all): read state, recall. */
+  function refreshFeet(which) {
+    order.forEach(function (record) {
+      var m = record.m;
+      if (m.msg_type !== "system" && (!which || which(m))) View.foot(record.node, m, footContext(m));
+    });
+  }
+
+  function recall(m, buttonEl) {
+    buttonEl.disabled = true;
+    emit("recall_message", { chat_id: chatId, msg_id: m.msg_id }, function (answer) {
+      buttonEl.disabled = false;
+      if (answer.ok) {
+        if (upsert(answer.message)) render();
+      } else {
+        sender.showError(answer.error.message);
+      }
+    });
+  }
+
+  var openReceipts = new Map();  // msg_id -> the message's node showing who read it
+
+  function toggleReceipts(m, li, buttonEl) {
+    if (openReceipts.has(m.msg_id)) {
+      openReceipts.delete(m.msg_id);
+      var open = li.querySelector("[data-receipts-pop]");
+      if (open) open.remove();
+      buttonEl.setAttribute("aria-expanded", "false");
+      return;
+    }
+    openReceipts.set(m.msg_id, li);
+    buttonEl.setAttribute("aria-expanded", "true");
+    showReceipts(m.msg_id);
+  }
+
+  function showReceipts(msgId) {
+    getJson(client.urls.messages + "/" + msgId + "/receipts").then(function (answer) {
+      var li = openReceipts.get(msgId);
+      if (!li || !li.isConnected) {
+        openReceipts.delete(msgId);
+        return;
+      }
+      var old = li.querySelector("[data-receipts-pop]");
+      var fresh = View.receiptsList(answer);
+      if (old) old.replaceWith(fresh); else li.querySelector(".msg-body").append(fresh);
+    }).catch(function (error) { sender.showError(error.message); });
+  }
+
+  /* --- scrolling, the marker and the jump button ------------------------------------------- */
+
+  function distanceFromBottom() {
+    var t = ui.timeline;
+    return t.scrollHeight - t.scrollTop - t.clientHeight;
+  }
+
+  function scrollToBottom() {
+    ui.timeline.scrollTop = ui.timeline.scrollHeight;
+    atBottom = true;
+    unseen = 0;
+    updateJump();
+  }
+
+  function updateJump() {
+    var away = moreAfter || distanceFromBottom() > ui.timeline.clientHeight / 2;
+    ui.jump.hidden = !(away || unseen > 0) || atBottom && !moreAfter;
+    ui.jumpLabel.textContent = unseen > 0
+      ? unseen + (unseen === 1 ? " new message" : " new messages") : "Latest messages";
+  }
+
+  /** Show new things: follow them at the bottom, or count them while reading further up. */
+  function afterArrival(fromOthers) {
+    if (atBottom && !moreAfter) {
+      render();
+      scrollToBottom();
+    } else {
+      if (fromOthers.length) {
+        unseen += fromOthers.length;
+        if (markerSeq === null) markerSeq = fromOthers[0].seq;
+      }
+      render();
+      updateJump();
+    }
+    maybeMarkRead();
+  }
+
+  function onScroll() {
+    atBottom = distanceFromBottom() < AT_BOTTOM;
+    if (atBottom && !moreAfter) unseen = 0;
+    updateJump();
+    if (ui.timeline.scrollTop < NEAR_EDGE && moreBefore) loadOlder();
+    if (distanceFromBottom() < NEAR_EDGE && moreAfter) loadNewer(false);
+    maybeMarkRead();
+  }
+
+  function setHistoryStatus(text) {
+    ui.historyStatus.textContent = text;
+  }
+
+  /* --- history pages ------------------------------------------------------------------------ */
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok) throw new Error((body.error && body.error.message) || "HTTP " + response.status);
+          return body;
+        });
+      });
+  }
+
+  function historyPage(query) {
+    var params = new URLSearchParams(query);
+    return getJson(client.urls.messages + "?" + params.toString());
+  }
+
+  var loadingOlder = false;
+  function loadOlder() {
+    if (loadingOlder || !moreBefore || !order.length) return;
+    loadingOlder = true;
+    setHistoryStatus("Loading earlier messages…");
+    historyPage({ before: order[0].m.seq, limit: PAGE }).then(function (page) {
+      var t = ui.timeline;
+      var height = t.scrollHeight;
+      var top = t.scrollTop;
+      page.messages.forEach(upsert);
+      moreBefore = page.has_more_before;
+      render();
+      t.scrollTop = top + (t.scrollHeight - height);  // the same messages stay in view
+    }).catch(function () { /* offline: scrolling again retries */ }).then(function () {
+      loadingOlder = false;
+      setHistoryStatus(moreBefore ? "Earlier messages load as you scroll up."
+        : "The beginning of the conversation.");
+      if (moreBefore && ui.timeline.scrollHeight <= ui.timeline.clientHeight) loadOlder();
+    });
+  }
+
+  // Pages after the last message held without a gap: catch-up (`all`) goes on until the
+  // newest; scrolling down through an older stretch takes one page at a time.
+  var loadingNewer = null;
+  function loadNewer(all) {
+    if (loadingNewer) return loadingNewer;
+    loadingNewer = (function next() {
+      return historyPage({ after: contiguousHigh(), limit: 100 }).then(function (page) {
+        if (!page.has_more_after) page.messages = page.messages.concat(releaseHeld());
+        var fresh = page.messages.filter(function (m) {  // news, unless paging down by hand
+          return all && !byId.has(m.msg_id) && m.sender.user_id !== me.user_id && m.msg_type !== "system";
+        });
+        page.messages.forEach(upsert);
+        moreAfter = page.has_more_after;
+        afterArrival(fresh);
+        if (all && moreAfter) return next();
+        return null;
+      });
+    })().catch(function () { /* offline: the next connect catches up */ }).then(function () {
+      loadingNewer = null;
+    });
+    return loadingNewer;
+  }
+
+  function releaseHeld() {
+    var list = Array.from(held.values());
+    held.clear();
+    return list;
+  }
+
+  /** Leave an older stretch (?around=) for the newest messages. */
+  function jumpToLatest() {
+    return historyPage({ limit: 100 }).then(function (page) {
+      order = [];
+      byId.clear();
+      markerSeq = null;
+      page.messages.concat(releaseHeld()).forEach(upsert);
+      moreBefore = page.has_more_before;
+      moreAfter = false;
+      render();
+      scrollToBottom();
+      maybeMarkRead();
+    }).catch(function (error) { sender.showError(error.message); });
+  }
+
+  var gapTimer = null;
+  function watchForGaps() {
+    clearTimeout(gapTimer);
+    if (moreAfter || contiguousHigh() === highestSeq()) return;
+    gapTimer = setTimeout(function () {  // still missing after a moment: it was missed
+      if (!moreAfter && contiguousHigh() < highestSeq()) loadNewer(true);
+    }, 1500);
+  }
+
+  var connectedBefore = false;
+  function onConnect() {
+    // Events sent while away are not replayed: fetch what came after the last message held,
+    // and the read positions. After a real reconnect, the newest page again for recalls.
+    if (!moreAfter) loadNewer(true);
+    getJson(client.urls.chat).then(function (answer) {
+      setMembers(answer.chat.members);
+      chat.privilege = answer.chat.privilege;
+      refreshFeet();
+    }).catch(function () { /* the next connect tries again */ });
+    if (connectedBefore && !moreAfter) {
+      historyPage({ before: contiguousHigh() + 1, limit: PAGE }).then(function (page) {
+        var changed = page.messages.map(upsert).some(Boolean);
+        if (changed) render();
+      }).catch(function () { /* as above */ });
+    }
+    connectedBefore = true;
+    sender.retryStalled();
+  }
+
+  /* --- reading ------------------------------------------------------------------------------- */
+
+  function newestOnScreen() {
+    var last = order.length ? order[order.length - 1].node : null;
+    if (!last || !last.isConnected) return false;
+    return last.getBoundingClientRect().top < ui.timeline.getBoundingClientRect().bottom;
+  }
+
+  var readTimer = null;
+  function maybeMarkRead() {
+    if (document.visibilityState !== "visible" || moreAfter) return;
+    if (highestSeq() <= Math.max(myReadSeq, readSent) || !newestOnScreen()) return;
+    if (readTimer) return;  // one report for a burst, sent even while the burst goes on
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      var upTo = highestSeq();
+      if (upTo <= Math.max(myReadSeq, readSent) || !socket || !socket.connected) return;
+      readSent = upTo;
+      emit("mark_read", { chat_id: chatId, up_to_seq: upTo }, function (answer) {
+        if (answer.ok) myReadSeq = Math.max(myReadSeq, answer.read_seq);
+        else readSent = myReadSeq;
+      });
+    }, 300);
+  }
+
+  function onRead(payload) {
+    if (!payload || payload.chat_id !== chatId) return;
+    var member = members.get(payload.user_id);
+    var before = member ? member.read_seq : 0;
+    if (member) member.read_seq = Math.max(member.read_seq, payload.up_to_seq);
+    if (payload.user_id === me.user_id) {
+      myReadSeq = Math.max(myReadSeq, payload.up_to_seq);
+      return;
+    }
+    refreshFeet(function (m) {  // only the reader's newly read messages change
+      return m.sender.user_id === me.user_id && m.seq > before && m.seq <= payload.up_to_seq;
+    });
+    openReceipts.forEach(function (_, msgId) { showReceipts(msgId); });
+  }
+
+  /* --- live events ---------------------------------------------------------------------------- */
+
+  function onCreated(payload) {
+    var m = payload && payload.message;
+    if (!m || m.chat_id !== chatId) return;
+    if (moreAfter) {
+      // Showing an older stretch: the message joins when the pages below it are in.
+      held.set(m.msg_id, m);
+      updateJump();
+      return;
+    }
+    var isNew = !byId.has(m.msg_id);
+    upsert(m);
+    stopTyping(m.sender.user_id);
+    var fromOthers = isNew && m.sender.user_id !== me.user_id && m.msg_type !== "system";
+    if (fromOthers) announce(View.summary(m));
+    afterArrival(fromOthers ? [m] : []);
+    watchForGaps();
+  }
+
+  function onRecalled(payload) {
+    var m = payload && payload.message;
+    if (m && m.chat_id === chatId && upsert(m)) render();
+  }
+
+  var typists = new Map();  // user_id -> {name, timer}
+  function onTyping(payload) {
+    if (!payload || payload.chat_id !== chatId || !payload.user) return;
+    var id = payload.user.user_id;
+    if (id === me.user_id) return;
+    var had = typists.get(id);
+    if (had) clearTimeout(had.timer);
+    typists.set(id, {
+      name: payload.user.user_name,
+      timer: setTimeout(function () { stopTyping(id); }, TYPING_SHOWN),
+    });
+    showTyping();
+  }
+
+  function stopTyping(id) {
+    var had = typists.get(id);
+    if (!had) return;
+    clearTimeout(had.timer);
+    typists.delete(id);
+    showTyping();
+  }
+
+  function showTyping() {
+    var names = [];
+    typists.forEach(function (t) { names.push(t.name); });
+    ui.typing.textContent = !names.length ? ""
+      : names.length === 1 ? names[0] + " is typing…"
+        : names.length === 2 ? names[0] + " and " + names[1] + " are typing…"
+          : "Several people are typing…";
+  }
+
+  function announce(text) {
+    ui.announcer.textContent = text;
+  }
+
+  function emit(name, payload, done) {
+    if (!socket) {
+      done({ ok: false, error: { code: "offline", message: "Not connected." } });
+      return;
+    }
+    socket.timeout(SEND_TIMEOUT).emit(name, payload, function (error, answer) {
+      if (error || !answer) {
+        answer = { ok: false, error: { code: "timeout", message: "No answer from the server." } };
+      }
+      done(answer);
+    });
+  }
+
+  /** Something is being sent: show the newest messages, with it at the end. */
+  function beforeSend() {
+    if (moreAfter) jumpToLatest();
+    markerSeq = null;
+    unseen = 0;
+    render();
+    scrollToBottom();
+  }
+
+  /** The stored message is back (an ack, or the answer to an upload). */
+  function accept(message) {
+    sender.settle(message.client_msg_id);
+    upsert(message);
+    render();
+    if (atBottom) scrollToBottom();
+    maybeMarkRead();
+  }
+
+  /* --- start ---------------------------------------------------------------------------------- */
+
+  /** The page's own messages, scrolled to the message asked for, to the first unread one,
+   * or to the newest. */
+  function showFirstPage() {
+    first.messages.forEach(upsert);
+    var firstUnread = order.find(function (r) {
+      return r.m.seq > first.read_seq && r.m.sender.user_id !== me.user_id && r.m.msg_type !== "system";
+    });
+    if (firstUnread && !first.around) markerSeq = firstUnread.m.seq;
+    render();
+    var target = first.around ? byId.get(first.around) : null;
+    if (target) {
+      target.node.classList.add("msg-highlight");
+      target.node.scrollIntoView({ block: "center" });
+    } else {
+      scrollToBottom();
+      var above = markerSeq === null ? 0
+        : ui.timeline.getBoundingClientRect().top - marker.getBoundingClientRect().top;
+      if (above > 0) ui.timeline.scrollTop -= above + 24;  // the first unread one at the top
+    }
+    atBottom = distanceFromBottom() < AT_BOTTOM;
+    updateJump();
+    if (moreBefore && ui.timeline.scrollHeight <= ui.timeline.clientHeight) loadOlder();
+  }
+
+  function listen() {
+    ui.timeline.addEventListener("scroll", onScroll, { passive: true });
+    ui.jump.addEventListener("click", function () {
+      if (moreAfter) jumpToLatest(); else scrollToBottom();
+      maybeMarkRead();
+    });
+    document.addEventListener("visibilitychange", maybeMarkRead);
+    if (window.ResizeObserver) {  // late media sizes, a taller composer: stay at the bottom
+      new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); }).observe(ui.list);
+    }
+    // live.js refreshed the header and #chat-state (members, roles, the name).
+    document.addEventListener("chatapp:refreshed", function () {
+      chat = readJson("chat-state").chat;
+      setMembers(chat.members);
+      ui.text.placeholder = "Message " + chat.chat_name;
+      refreshFeet();
+    });
+    setInterval(function () {  // the recall window of recent messages closes
+      var now = Date.now() / 1000;
+      refreshFeet(function (m) {
+        return m.sender.user_id === me.user_id && now - m.create_time < client.recall_window + 60;
+      });
+    }, 10000);
+    if (socket) {
+      socket.on("connect", onConnect);
+      socket.on("message_created", onCreated);
+      socket.on("message_recalled", onRecalled);
+      socket.on("messages_read", onRead);
+      socket.on("typing", onTyping);
+      if (socket.connected) onConnect();
+    }
+  }
+
+  setMembers(chat.members);
+  sender = window.ChatSend({
+    client: client, me: me, View: View, socket: socket, emit: emit, accept: accept,
+    ui: ui, beforeSend: beforeSend, changed: render,
+  });
+  showFirstPage();
+  listen();
+  maybeMarkRead();
+})();
