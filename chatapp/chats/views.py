@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from .. import payloads
 from ..auth.forms import EmptyForm
 from ..errors import ChatappError
-from ..models import MSG_TEXT_MAX, Privilege
+from ..models import MSG_TEXT_MAX, Privilege, now
 from ..services import chats, friends, messages
 from ..web import show_error
 from . import bp
@@ -88,7 +88,7 @@ def chat_page(chat_id):
     client = {
         "chat": chat, "me": payloads.user_public(current_user),
         "recall_window": config["RECALL_WINDOW_SECONDS"], "text_max": MSG_TEXT_MAX,
-        "upload_max": config["UPLOAD_MAX_BYTES"],
+        "upload_max": config["UPLOAD_MAX_BYTES"], "now": now(),
         "urls": {"chat": url_for("chats_api.chat_details", chat_id=chat_id),
                  "messages": url_for("chats_api.history", chat_id=chat_id),
                  "files": url_for("chats_api.post_file", chat_id=chat_id)},

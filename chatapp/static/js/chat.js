@@ -31,6 +31,7 @@
   var chatId = chat.chat_id;
   var me = client.me;
   var socket = window.chatappSocket || null;
+  var clockSkew = client.now - Date.now() / 1000;  // the server's clock decides recall windows
 
   var ui = {
     timeline: root.querySelector("[data-timeline]"),
@@ -201,7 +202,8 @@
   function canRecall(m) {
     if (m.msg_type === "system" || m.recalled) return false;
     if (!chat.is_private && (chat.privilege === "owner" || chat.privilege === "admin")) return true;
-    return m.sender.user_id === me.user_id && Date.now() / 1000 - m.create_time < client.recall_window;
+    var age = Date.now() / 1000 + clockSkew - m.create_time;
+    return m.sender.user_id === me.user_id && age < client.recall_window;
   }
 
   function footContext(m) {
@@ -595,7 +597,7 @@
       refreshFeet();
     });
     setInterval(function () {  // the recall window of recent messages closes
-      var now = Date.now() / 1000;
+      var now = Date.now() / 1000 + clockSkew;
       refreshFeet(function (m) {
         return m.sender.user_id === me.user_id && now - m.create_time < client.recall_window + 60;
       });
