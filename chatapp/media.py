@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import filetype
-from PIL import Image
+from PIL import ExifTags, Image
 
 from . import images
 from .errors import ValidationError
@@ -54,8 +54,12 @@ def detect(path: str, max_pixels: int) -> Detected:
             raise
         image = None
     if image is not None:
+        # The size as shown: a photo taken sideways is stored turned, with an EXIF note.
+        width, height = image.size
+        if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+            width, height = height, width
         return Detected(MsgType.IMAGE, Image.MIME.get(image.format, "application/octet-stream"),
-                        _IMAGE_EXT.get(image.format, ".img"), image.width, image.height, image)
+                        _IMAGE_EXT.get(image.format, ".img"), width, height, image)
     guess = filetype.guess(path)
     if guess is not None:
         top = guess.mime.split("/", 1)[0]

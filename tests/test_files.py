@@ -84,6 +84,18 @@ def test_image_gets_a_bounded_thumbnail_and_its_dimensions(app, api, group, alic
     assert len(stored_files(app)) == 2  # the file and its thumbnail
 
 
+def test_sideways_photo_reports_its_upright_size(api, group, alice):
+    image = Image.new("RGB", (400, 300), (10, 200, 10))
+    exif = image.getexif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees to show
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    message = upload(api(alice), group, out.getvalue(), "portrait.jpg").get_json()["message"]
+    assert (message["file"]["width"], message["file"]["height"]) == (300, 400)
+    thumb = Image.open(io.BytesIO(api(alice).get(message["file"]["thumbnail_url"]).data))
+    assert thumb.size == (240, 320)  # the thumbnail is upright too
+
+
 @pytest.mark.parametrize(
     ("content", "name"),
     [
