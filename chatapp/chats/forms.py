@@ -1,5 +1,6 @@
 """Chat forms (Flask-WTF: CSRF on every one). Who may do what is decided by the services."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired
@@ -13,16 +14,16 @@ class MemberIdsField(SelectMultipleField):
 
 
 class NewGroupForm(FlaskForm):
-    chat_name = StringField("Group name")
-    member_ids = MemberIdsField("Members")
+    chat_name = StringField(_l("Group name"))
+    member_ids = MemberIdsField(_l("Members"))
 
 
 class RenameForm(FlaskForm):
-    chat_name = StringField("Group name")
+    chat_name = StringField(_l("Group name"))
 
 
 class AddMembersForm(FlaskForm):
-    member_ids = MemberIdsField("Friends to add")
+    member_ids = MemberIdsField(_l("Friends to add"))
 
 
 class RoleForm(FlaskForm):
@@ -31,6 +32,6 @@ class RoleForm(FlaskForm):
 
 class DissolveForm(FlaskForm):
     confirm = BooleanField(
-        "I understand that the group and all its messages are deleted for everyone.",
-        validators=[DataRequired("Tick the box to confirm.")],
+        _l("I understand that the group and all its messages are deleted for everyone."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
     )

@@ -1,5 +1,6 @@
 """Friend forms (Flask-WTF: CSRF on every posted one). Product rules live in the services."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SearchField, StringField
 from wtforms.validators import InputRequired, Length
@@ -14,13 +15,13 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField("Find people by user name", validators=[Length(max=USER_NAME_MAX)])
+    q = SearchField(_l("Find people by user name"), validators=[Length(max=USER_NAME_MAX)])
 
 
 class FriendRequestForm(FlaskForm):
     """Ask one person of the search results to be friends."""
 
     user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    note = StringField("Note (optional)", validators=[Length(max=FRIEND_NOTE_MAX)])
+    note = StringField(_l("Note (optional)"), validators=[Length(max=FRIEND_NOTE_MAX)])
     # The search the form was sent from, to show it again afterwards.
     q = HiddenField()

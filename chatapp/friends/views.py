@@ -1,6 +1,7 @@
 """Friend pages: find people, answer requests, list friends and open a chat with one."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..auth.forms import EmptyForm
@@ -58,20 +59,21 @@ def send_request():
         except ChatappError as error:
             show_error(form, error)
             return _friends_page(SearchForm(q=query), request_form=form, status=error.status)
-        flash(f"Friend request sent to {sent.receiver.user_name}.", "success")
+        flash(_("Friend request sent to %(name)s.", name=sent.receiver.user_name), "success")
         return redirect(url_for("friends.friends_page", q=query or None))
     return _friends_page(SearchForm(q=query), request_form=form, status=400)
 
 
-def _act(call, done: str):
-    """Run one service call for a button form, flash how it went, go back to the page."""
+def _act(call, done):
+    """Run one service call for a button form, flash how it went (``done`` words the
+    result in the page's language), go back to the page."""
     if EmptyForm().validate_on_submit():
         try:
             result = call()
         except ChatappError as error:
             flash_error(error)
         else:
-            flash(done.format(result=result), "success")
+            flash(done(result), "success")
     return redirect(url_for("friends.friends_page"))
 
 
@@ -80,7 +82,7 @@ def _act(call, done: str):
 def accept_request(request_id):
     """Accept a request someone sent."""
     return _act(lambda: friends.accept_friend_request(current_user, request_id),
-                "You and {result.user_name} are friends now.")
+                lambda friend: _("You and %(name)s are friends now.", name=friend.user_name))
 
 
 @bp.route("/friends/requests/<int:request_id>/decline", methods=["POST"])
@@ -88,7 +90,7 @@ def accept_request(request_id):
 def decline_request(request_id):
     """Decline a request someone sent."""
     return _act(lambda: friends.decline_friend_request(current_user, request_id),
-                "Request declined.")
+                lambda _result: _("Request declined."))
 
 
 @bp.route("/friends/requests/<int:request_id>/cancel", methods=["POST"])
@@ -96,7 +98,7 @@ def decline_request(request_id):
 def cancel_request(request_id):
     """Withdraw a request the user sent."""
     return _act(lambda: friends.cancel_friend_request(current_user, request_id),
-                "Request cancelled.")
+                lambda _result: _("Request cancelled."))
 
 
 @bp.route("/friends/<int:user_id>/remove", methods=["POST"])
@@ -104,7 +106,7 @@ def cancel_request(request_id):
 def remove_friend(user_id):
     """End a friendship (both directions); the private chat's history stays."""
     return _act(lambda: friends.remove_friend(current_user, user_id),
-                "Removed from your friends.")
+                lambda _result: _("Removed from your friends."))
 
 
 @bp.route("/friends/<int:user_id>/message", methods=["POST"])
