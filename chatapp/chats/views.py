@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import payloads
@@ -10,7 +11,7 @@ from ..auth.forms import EmptyForm
 from ..errors import ChatappError
 from ..models import MSG_TEXT_MAX, Privilege, now
 from ..services import chats, friends, messages
-from ..web import show_error
+from ..web import flash_error, show_error
 from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
 
@@ -58,7 +59,7 @@ def create_group():
         except ChatappError as error:
             show_error(form, error)
             return chat_list_page(form=form, status=error.status)
-        flash(f"Group “{chat.chat_name}” created.", "success")
+        flash(_("Group “%(name)s” created.", name=chat.chat_name), "success")
         return redirect(url_for("chats.chat_page", chat_id=chat.chat_id))
     return chat_list_page(form=form, status=400)
 
@@ -101,8 +102,13 @@ def chat_page(chat_id):
 # --- group settings ------------------------------------------------------------------------
 
 
-def _role_words(privilege: str) -> str:
-    return {OWNER: "the owner", ADMIN: "an admin"}.get(privilege, "a member")
+def _role_changed(target) -> str:
+    name = target.user.user_name
+    if target.privilege == OWNER:
+        return _("%(name)s is the owner now.", name=name)
+    if target.privilege == ADMIN:
+        return _("%(name)s is an admin now.", name=name)
+    return _("%(name)s is a member now.", name=name)
 
 
 def _member_actions(viewer: str, member: dict, is_self: bool) -> list[str]:
@@ -150,7 +156,7 @@ def _failed(error: ChatappError):
     # Outsiders get the same 404 as for a chat that does not exist.
     if error.code == "chat_not_found":
         raise error
-    flash(error.message, "error")
+    flash_error(error)
 
 
 def _done(done, result) -> str:
@@ -196,7 +202,7 @@ def rename(chat_id):
     """Rename a group."""
     return _submit(chat_id, RenameForm(), "rename_form",
                    lambda f: chats.rename_chat(current_user, chat_id, f.chat_name.data),
-                   lambda chat: f"Renamed to “{chat.chat_name}”.")
+                   lambda chat: _("Renamed to “%(name)s”.", name=chat.chat_name))
 
 
 @bp.route("/chats/<int:chat_id>/members", methods=["POST"])
@@ -205,7 +211,8 @@ def add_members(chat_id):
     """Add friends to a group."""
     return _submit(chat_id, AddMembersForm(), "add_form",
                    lambda f: chats.add_members(current_user, chat_id, f.member_ids.data),
-                   lambda people: f"Added {', '.join(p.user_name for p in people)}.")
+                   lambda people: _("Added %(names)s.",
+                                    names=", ".join(p.user_name for p in people)))
 
 
 @bp.route("/chats/<int:chat_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -213,7 +220,7 @@ def add_members(chat_id):
 def remove_member(chat_id, user_id):
     """Remove someone from a group."""
     return _act(chat_id, lambda: chats.remove_member(current_user, chat_id, user_id),
-                "Removed from the group.")
+                _("Removed from the group."))
 
 
 @bp.route("/chats/<int:chat_id>/members/<int:user_id>/role", methods=["POST"])
@@ -223,8 +230,7 @@ def set_role(chat_id, user_id):
     form = RoleForm()
     return _act(chat_id, lambda: chats.set_role(current_user, chat_id, user_id,
                                                 form.privilege.data),
-                lambda target: f"{target.user.user_name} is {_role_words(target.privilege)} now.",
-                form=form)
+                _role_changed, form=form)
 
 
 @bp.route("/chats/<int:chat_id>/members/<int:user_id>/owner", methods=["POST"])
@@ -232,7 +238,7 @@ def set_role(chat_id, user_id):
 def transfer_ownership(chat_id, user_id):
     """Hand the group to another member; the old owner stays as an admin."""
     return _act(chat_id, lambda: chats.transfer_ownership(current_user, chat_id, user_id),
-                "Ownership handed over. You are an admin now.")
+                _("Ownership handed over. You are an admin now."))
 
 
 @bp.route("/chats/<int:chat_id>/leave", methods=["POST"])
@@ -240,7 +246,7 @@ def transfer_ownership(chat_id, user_id):
 def leave(chat_id):
     """Leave a group."""
     return _act(chat_id, lambda: chats.leave_chat(current_user, chat_id),
-                "You left the group.", to_list=True)
+                _("You left the group."), to_list=True)
 
 
 @bp.route("/chats/<int:chat_id>/dissolve", methods=["POST"])
@@ -249,4 +255,4 @@ def dissolve(chat_id):
     """Delete a group for everyone, once the owner ticked "I understand"."""
     return _submit(chat_id, DissolveForm(), "dissolve_form",
                    lambda f: chats.dissolve_chat(current_user, chat_id),
-                   "The group was dissolved.", to_list=True)
+                   _("The group was dissolved."), to_list=True)

@@ -19,6 +19,7 @@
    */
   window.ChatSend = function (app) {
     var View = app.View;
+    var t = window.Chatapp.t;
     var ui = app.ui;
     var client = app.client;
     var chatId = client.chat.chat_id;
@@ -54,7 +55,7 @@
 
     function failed(p, error) {
       p.status = "failed";
-      p.error = error.message;
+      p.error = window.Chatapp.errorText(error);
       p.errorCode = error.code;
       p.xhr = null;
       if (pending.has(p.cmid)) View.status(p.node, p);
@@ -83,7 +84,7 @@
       var text = ui.text.value;
       if (!text.trim()) return;
       if (characters(text) > client.text_max) {
-        showError("A message can have at most " + client.text_max + " characters.");
+        showError(t("text_too_long", { max: client.text_max }));
         return;
       }
       ui.text.value = "";
@@ -121,7 +122,7 @@
     function upload(p) {
       if (p.size > client.upload_max) {
         failed(p, { code: "file_too_large",
-          message: "The file is larger than " + View.fileSize(client.upload_max) + "." });
+          message: t("file_larger_than", { size: View.fileSize(client.upload_max) }) });
         return;
       }
       var xhr = new XMLHttpRequest();
@@ -147,13 +148,13 @@
         } else {
           failed(p, body && body.error ? body.error : {
             code: "http_" + xhr.status,
-            message: xhr.status === 413 ? "The file is too large."
-              : "The upload failed (HTTP " + xhr.status + ").",
+            message: xhr.status === 413 ? t("file_too_large")
+              : t("upload_failed_status", { status: xhr.status }),
           });
         }
       });
       xhr.addEventListener("error", function () {
-        if (p.xhr === xhr) failed(p, { code: "offline", message: "The upload failed: no connection." });
+        if (p.xhr === xhr) failed(p, { code: "offline", message: t("upload_offline") });
       });
       var form = new FormData();
       form.append("client_msg_id", p.cmid);

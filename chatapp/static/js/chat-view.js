@@ -2,17 +2,21 @@
  *
  * Everything a person wrote goes into the page as text (textContent, or attributes set one by
  * one); links in it become <a> elements only for http and https addresses. No markup is ever
- * built from strings. chat.js decides what to show and when; this file only draws it.
+ * built from strings. chat.js decides what to show and when; this file only draws it. Words
+ * and dates are in the page's language (page.js).
  */
 (function () {
   "use strict";
 
+  var Chatapp = window.Chatapp;
+  if (!Chatapp) return;
+  var t = Chatapp.t;
   var SHOWN = 240;  // px: the longest side of an image shown in the timeline
-  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  var fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
-  var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
-  var yearDayFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
-  var KINDS = { image: "a photo", audio: "an audio file", video: "a video", others: "a file" };
+  var timeFormat = Chatapp.dateFormat({ hour: "2-digit", minute: "2-digit" });
+  var fullFormat = Chatapp.dateFormat({ dateStyle: "full", timeStyle: "short" });
+  var dayFormat = Chatapp.dateFormat({ weekday: "long", month: "long", day: "numeric" });
+  var yearDayFormat = Chatapp.dateFormat({ year: "numeric", month: "long", day: "numeric" });
+  var SENT = { image: "sent_image", audio: "sent_audio", video: "sent_video" };  // else sent_file
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -41,8 +45,8 @@
     var d = dateOf(seconds);
     var today = new Date();
     var yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
-    if (dayKey(seconds) === dayKey(today / 1000)) return "Today";
-    if (dayKey(seconds) === dayKey(yesterday / 1000)) return "Yesterday";
+    if (dayKey(seconds) === dayKey(today / 1000)) return t("today");
+    if (dayKey(seconds) === dayKey(yesterday / 1000)) return t("yesterday");
     return (d.getFullYear() === today.getFullYear() ? dayFormat : yearDayFormat).format(d);
   }
 
@@ -113,6 +117,7 @@
   function fileCard(file) {
     var a = el("a", "attachment file-card");
     a.href = file.url;
+    a.title = t("download");
     a.setAttribute("download", file.name);
     a.append(el("span", "file-icon", "⤓"));
     a.firstChild.setAttribute("aria-hidden", "true");
@@ -178,10 +183,20 @@
     return img;
   }
 
+  /** A system notice in the page's language, from the names it records. */
+  function noticeText(m) {
+    var n = m.notice;
+    if (!n || !n.kind || !n.actor) return m.text || "";
+    var text = t("notice_" + n.kind, {
+      actor: n.actor.user_name, target: n.target ? n.target.user_name : "", name: n.name || "",
+    });
+    return text === "notice_" + n.kind ? m.text || "" : text;  // a kind newer than this page
+  }
+
   function notice(m) {
     var li = el("li", "notice");
     li.id = "m" + m.msg_id;
-    li.append(el("span", null, m.text || ""), " ", timeNode(m.create_time));
+    li.append(el("span", null, noticeText(m)), " ", timeNode(m.create_time));
     return li;
   }
 
@@ -210,7 +225,7 @@
     var bubble = parts(li).bubble;
     if (m.recalled) {
       li.classList.add("msg-recalled");
-      bubble.append(el("p", "msg-text recalled", "Message recalled"));
+      bubble.append(el("p", "msg-text recalled", t("recalled")));
     } else if (m.file) {
       bubble.classList.add("bubble-file");
       bubble.append(attachment(m));
@@ -225,14 +240,16 @@
   function foot(li, m, ctx) {
     var box = parts(li).foot;
     if (!box) return;
+    var had = document.activeElement;
+    var focused = had && box.contains(had) ? had : null;  // a keyboard user is on an action
     box.replaceChildren();
     if (m.sender.user_id === ctx.meId) box.append(timeNode(m.create_time));  // no header of our own
     var receipt = ctx.receipt;
     if (receipt && receipt.kind === "private") {
       var read = receipt.read;
-      box.append(el("span", "receipt" + (read ? " receipt-read" : ""), read ? "Read" : "Sent"));
+      box.append(el("span", "receipt" + (read ? " receipt-read" : ""), t(read ? "read" : "sent")));
     } else if (receipt && receipt.kind === "group") {
-      var label = receipt.unread === 0 ? "Read by all" : receipt.unread + " unread";
+      var label = receipt.unread === 0 ? t("all_read") : t("unread_count", { count: receipt.unread });
       var b = button("link-button receipt" + (receipt.unread === 0 ? " receipt-read" : ""), label);
       b.setAttribute("aria-expanded", ctx.receiptsOpen ? "true" : "false");
       b.setAttribute("data-receipts", "");
@@ -240,22 +257,36 @@
       box.append(b);
     }
     if (ctx.canRecall) {
-      var recall = button("link-button recall", "Recall");
+      var recall = button("link-button recall", t("recall"));
+      recall.setAttribute("data-recall", "");
       recall.addEventListener("click", function () { ctx.onRecall(m, recall); });
       box.append(recall);
     }
     box.hidden = !box.firstChild;
+    if (focused) keepFocus(li, box, focused);
   }
 
-  /** Who has read a message (the answer of .../receipts), under the message. */
-  function receiptsList(answer) {
+  // The line was drawn again (a read, the recall window closing): the focus goes to the same
+  // action, else to another one of the message, else to the timeline, never to the page.
+  function keepFocus(li, box, was) {
+    var kind = was.hasAttribute("data-recall") ? "[data-recall]" : "[data-receipts]";
+    var next = box.querySelector(kind) || box.querySelector("button");
+    if (!next && li.isConnected) next = li.closest("[data-timeline]");
+    if (next) next.focus({ preventScroll: true });
+  }
+
+  /** Who has read message ``msgId`` (the answer of .../receipts), under the message. */
+  function receiptsList(msgId, answer) {
     var box = el("div", "receipts-pop");
+    box.id = "receipts-" + msgId;
     box.setAttribute("data-receipts-pop", "");
+    box.setAttribute("role", "status");
     var names = answer.read_by.map(function (u) { return u.user_name; });
-    box.append(el("p", null, names.length ? "Read by " + names.join(", ") : "Nobody has read it yet."));
+    box.append(el("p", null, names.length ? t("read_by", { names: Chatapp.list(names) })
+      : t("nobody_read")));
     if (answer.unread_count) {
-      var others = answer.unread_count === 1 ? " member has" : " members have";
-      box.append(el("p", "muted", answer.unread_count + others + " not read it yet."));
+      box.append(el("p", "muted", answer.unread_count === 1 ? t("one_not_read")
+        : t("many_not_read", { count: answer.unread_count })));
     }
     return box;
   }
@@ -274,7 +305,7 @@
       var progress = el("progress", "upload-progress");
       progress.max = 1;
       progress.value = 0;
-      progress.setAttribute("aria-label", "Uploading " + p.name);
+      progress.setAttribute("aria-label", t("uploading_name", { name: p.name }));
       card.append(el("span", "file-icon", "⤒"), name, el("span", "muted small", fileSize(p.size)), progress);
       card.firstChild.setAttribute("aria-hidden", "true");
       bubble.append(card);
@@ -305,24 +336,26 @@
     box.hidden = false;
     box.replaceChildren();
     if (p.status === "failed") {
-      box.append(el("span", "send-error", p.error ? "Failed: " + p.error : "Failed"), " — ");
-      var retry = button("link-button", "Retry");
+      box.append(el("span", "send-error", p.error ? t("failed_because", { error: p.error })
+        : t("failed")), " — ");
+      var retry = button("link-button", t("retry"));
       retry.addEventListener("click", function () { on.retry(p); });
-      var discard = button("link-button", "Discard");
+      var discard = button("link-button", t("discard"));
       discard.addEventListener("click", function () { on.discard(p); });
       box.append(retry, discard);
     } else if (p.file) {
       box.append(el("span", "sending", uploadLabel(p)));
-      var cancel = button("link-button", "Cancel", "Cancel upload of " + p.name);
+      var cancel = button("link-button", t("cancel"), t("cancel_upload", { name: p.name }));
       cancel.addEventListener("click", function () { on.cancel(p); });
       box.append(cancel);
     } else {
-      box.append(el("span", "sending", "Sending…"));
+      box.append(el("span", "sending", t("sending")));
     }
   }
 
   function uploadLabel(p) {
-    return p.progress >= 1 ? "Processing…" : "Uploading " + Math.round((p.progress || 0) * 100) + "%";
+    return p.progress >= 1 ? t("processing")
+      : t("uploading_percent", { percent: Math.round((p.progress || 0) * 100) + "%" });
   }
 
   function dayDivider(seconds) {
@@ -336,15 +369,15 @@
     var li = el("li", "new-marker");
     li.setAttribute("role", "separator");
     li.setAttribute("data-testid", "new-marker");
-    li.append(el("span", null, "New messages"));
+    li.append(el("span", null, t("new_messages")));
     return li;
   }
 
-  /** One line for screen readers and the like: "bob: hello", "bob sent a photo". */
+  /** One line for screen readers and the like: "bob: hello", "bob sent a photo: x.jpg". */
   function summary(m) {
-    if (m.msg_type === "system") return m.text || "";
-    if (m.recalled) return m.sender.user_name + " recalled a message";
-    if (m.file) return m.sender.user_name + " sent " + (KINDS[m.msg_type] || "a file") + ": " + m.file.name;
+    if (m.msg_type === "system") return noticeText(m);
+    if (m.recalled) return t("recalled_by", { name: m.sender.user_name });
+    if (m.file) return t(SENT[m.msg_type] || "sent_file", { name: m.sender.user_name, file: m.file.name });
     return m.sender.user_name + ": " + m.msg_text;
   }
 

@@ -8,15 +8,18 @@
  *
  * What is drawn comes from chat-view.js; the composer and the messages on their way live in
  * chat-send.js. The socket is the one live.js opened (window.chatappSocket): one connection
- * per tab.
+ * per tab. Words come in the page's language from page.js (window.Chatapp), which also shows
+ * in the tab title how many messages came unread: while the tab is hidden or scrolled away.
  */
 (function () {
   "use strict";
 
   var View = window.ChatView;
+  var Chatapp = window.Chatapp;
   var root = document.querySelector("[data-chat]");
-  if (!View || !window.ChatSend || !root || window.chatappChat) return;
+  if (!View || !Chatapp || !window.ChatSend || !root || window.chatappChat) return;
   window.chatappChat = true;
+  var t = Chatapp.t;
 
   var SEND_TIMEOUT = 10000;     // ms without an ack before an event counts as failed
   var TYPING_SHOWN = 4000;      // ms a "… is typing" stays after the last `typing` event
@@ -68,6 +71,7 @@
   var readSent = first.read_seq;
   var atBottom = true;
   var unseen = 0;
+  var refocus = null;        // a message drawn anew while it had the keyboard focus
 
   function readJson(id) {
     return JSON.parse(document.getElementById(id).textContent);
@@ -103,8 +107,10 @@
     var had = byId.get(m.msg_id);
     if (had) {
       if (!m.recalled || had.m.recalled) return false;
+      var focused = had.node.contains(document.activeElement);
       had.m = m;
       had.node = View.message(m, footContext(m));
+      if (focused) refocus = had.node;
       return true;
     }
     var record = { m: m, node: View.message(m, footContext(m)) };
@@ -173,6 +179,12 @@
     });
     reconcile(ui.list, wanted);
     ui.empty.hidden = wanted.length > 0;
+    if (refocus) {  // the message with the focus was recalled: stay on it, or in the timeline
+      var target = refocus.isConnected && refocus.querySelector("button");
+      (target || ui.timeline).focus({ preventScroll: true });
+      refocus = null;
+    }
+    updateTitle();
   }
 
   function reconcile(parent, wanted) {
@@ -222,13 +234,14 @@
   }
 
   function recall(m, buttonEl) {
-    buttonEl.disabled = true;
+    if (buttonEl.getAttribute("aria-disabled") === "true") return;
+    buttonEl.setAttribute("aria-disabled", "true");  // not `disabled`, which drops the focus
     emit("recall_message", { chat_id: chatId, msg_id: m.msg_id }, function (answer) {
-      buttonEl.disabled = false;
+      buttonEl.removeAttribute("aria-disabled");
       if (answer.ok) {
         if (upsert(answer.message)) render();
       } else {
-        sender.showError(answer.error.message);
+        sender.showError(Chatapp.errorText(answer.error));
       }
     });
   }
@@ -256,9 +269,26 @@
         return;
       }
       var old = li.querySelector("[data-receipts-pop]");
-      var fresh = View.receiptsList(answer);
+      var fresh = View.receiptsList(msgId, answer);
       if (old) old.replaceWith(fresh); else li.querySelector(".msg-body").append(fresh);
     }).catch(function (error) { sender.showError(error.message); });
+  }
+
+  function closeReceipts() {
+    var focused = document.activeElement;
+    var closed = false;
+    openReceipts.forEach(function (li, msgId) {
+      var open = li.querySelector("[data-receipts-pop]");
+      if (open) open.remove();
+      var toggle = li.querySelector("[data-receipts]");
+      if (toggle) {
+        toggle.setAttribute("aria-expanded", "false");
+        if (li.contains(focused)) toggle.focus();
+      }
+      openReceipts.delete(msgId);
+      closed = true;
+    });
+    return closed;
   }
 
   /* --- scrolling, the marker and the jump button ------------------------------------------- */
@@ -273,13 +303,32 @@
     atBottom = true;
     unseen = 0;
     updateJump();
+    updateTitle();
   }
 
   function updateJump() {
     var away = moreAfter || distanceFromBottom() > ui.timeline.clientHeight / 2;
     ui.jump.hidden = !(away || unseen > 0) || atBottom && !moreAfter;
-    ui.jumpLabel.textContent = unseen > 0
-      ? unseen + (unseen === 1 ? " new message" : " new messages") : "Latest messages";
+    ui.jumpLabel.textContent = unseen === 1 ? t("new_message_one")
+      : unseen > 1 ? t("new_messages_count", { count: unseen }) : t("latest_messages");
+  }
+
+  /* --- the unread count in the tab title ----------------------------------------------------- */
+
+  // Messages from others after the read position, while they are not being looked at: the
+  // tab is hidden, or the timeline is scrolled away from the newest. Reading them resets it.
+  function updateTitle() {
+    var readUpTo = Math.max(myReadSeq, readSent);
+    var looking = document.visibilityState === "visible" && atBottom && !moreAfter;
+    var count = 0;
+    if (!looking) {
+      var unread = function (m) {
+        return m.seq > readUpTo && m.sender.user_id !== me.user_id && m.msg_type !== "system";
+      };
+      order.forEach(function (record) { if (unread(record.m)) count += 1; });
+      held.forEach(function (m) { if (!byId.has(m.msg_id) && unread(m)) count += 1; });
+    }
+    Chatapp.setUnread(count);
   }
 
   /** Show new things: follow them at the bottom, or count them while reading further up. */
@@ -302,6 +351,7 @@
     atBottom = distanceFromBottom() < AT_BOTTOM;
     if (atBottom && !moreAfter) unseen = 0;
     updateJump();
+    updateTitle();
     if (ui.timeline.scrollTop < NEAR_EDGE && moreBefore) loadOlder();
     if (distanceFromBottom() < NEAR_EDGE && moreAfter) loadNewer(false);
     maybeMarkRead();
@@ -317,7 +367,9 @@
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok) throw new Error((body.error && body.error.message) || "HTTP " + response.status);
+          if (!response.ok) {
+            throw new Error(body.error ? Chatapp.errorText(body.error) : "HTTP " + response.status);
+          }
           return body;
         });
       });
@@ -332,7 +384,7 @@
   function loadOlder() {
     if (loadingOlder || !moreBefore || !order.length) return;
     loadingOlder = true;
-    setHistoryStatus("Loading earlier messages…");
+    setHistoryStatus(t("loading_earlier"));
     historyPage({ before: order[0].m.seq, limit: PAGE }).then(function (page) {
       var t = ui.timeline;
       var height = t.scrollHeight;
@@ -343,8 +395,7 @@
       t.scrollTop = top + (t.scrollHeight - height);  // the same messages stay in view
     }).catch(function () { /* offline: scrolling again retries */ }).then(function () {
       loadingOlder = false;
-      setHistoryStatus(moreBefore ? "Earlier messages load as you scroll up."
-        : "The beginning of the conversation.");
+      setHistoryStatus(t(moreBefore ? "earlier_on_scroll" : "beginning"));
       if (moreBefore && ui.timeline.scrollHeight <= ui.timeline.clientHeight) loadOlder();
     });
   }
@@ -443,6 +494,7 @@
       emit("mark_read", { chat_id: chatId, up_to_seq: upTo }, function (answer) {
         if (answer.ok) myReadSeq = Math.max(myReadSeq, answer.read_seq);
         else readSent = myReadSeq;
+        updateTitle();
       });
     }, 300);
   }
@@ -452,8 +504,9 @@
     var member = members.get(payload.user_id);
     var before = member ? member.read_seq : 0;
     if (member) member.read_seq = Math.max(member.read_seq, payload.up_to_seq);
-    if (payload.user_id === me.user_id) {
+    if (payload.user_id === me.user_id) {  // read here, or in another tab
       myReadSeq = Math.max(myReadSeq, payload.up_to_seq);
+      updateTitle();
       return;
     }
     refreshFeet(function (m) {  // only the reader's newly read messages change
@@ -471,6 +524,7 @@
       // Showing an older stretch: the message joins when the pages below it are in.
       held.set(m.msg_id, m);
       updateJump();
+      updateTitle();
       return;
     }
     var isNew = !byId.has(m.msg_id);
@@ -513,9 +567,9 @@
     var names = [];
     typists.forEach(function (t) { names.push(t.name); });
     ui.typing.textContent = !names.length ? ""
-      : names.length === 1 ? names[0] + " is typing…"
-        : names.length === 2 ? names[0] + " and " + names[1] + " are typing…"
-          : "Several people are typing…";
+      : names.length === 1 ? t("typing", { name: names[0] })
+        : names.length === 2 ? t("typing_two", { one: names[0], two: names[1] })
+          : t("typing_many");
   }
 
   function announce(text) {
@@ -524,12 +578,12 @@
 
   function emit(name, payload, done) {
     if (!socket) {
-      done({ ok: false, error: { code: "offline", message: "Not connected." } });
+      done({ ok: false, error: { code: "offline", message: t("not_connected") } });
       return;
     }
     socket.timeout(SEND_TIMEOUT).emit(name, payload, function (error, answer) {
       if (error || !answer) {
-        answer = { ok: false, error: { code: "timeout", message: "No answer from the server." } };
+        answer = { ok: false, error: { code: "timeout", message: t("no_answer") } };
       }
       done(answer);
     });
@@ -576,6 +630,7 @@
     }
     atBottom = distanceFromBottom() < AT_BOTTOM;
     updateJump();
+    updateTitle();
     if (moreBefore && ui.timeline.scrollHeight <= ui.timeline.clientHeight) loadOlder();
   }
 
@@ -585,7 +640,13 @@
       if (moreAfter) jumpToLatest(); else scrollToBottom();
       maybeMarkRead();
     });
-    document.addEventListener("visibilitychange", maybeMarkRead);
+    document.addEventListener("visibilitychange", function () {
+      maybeMarkRead();
+      updateTitle();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !event.defaultPrevented && closeReceipts()) event.preventDefault();
+    });
     if (window.ResizeObserver) {  // late media sizes, a taller composer: stay at the bottom
       new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); }).observe(ui.list);
     }
@@ -593,7 +654,10 @@
     document.addEventListener("chatapp:refreshed", function () {
       chat = readJson("chat-state").chat;
       setMembers(chat.members);
-      ui.text.placeholder = "Message " + chat.chat_name;
+      ui.text.placeholder = t("message_placeholder", { name: chat.chat_name });
+      Chatapp.setTitle(document.title.replace(/^.*( · chatapp)$/, function (all, end) {
+        return chat.chat_name + end;  // renamed
+      }));
       refreshFeet();
     });
     setInterval(function () {  // the recall window of recent messages closes

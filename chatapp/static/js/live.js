@@ -12,6 +12,10 @@
  * drawn by chat.js) has only its elements marked data-live-part replaced, matched by id; then
  * "chatapp:refreshed" is dispatched on the document. The socket is shared as
  * window.chatappSocket.
+ *
+ * On every page it also keeps the tab title's unread count from the chat list (a chat page
+ * counts its own, in chat.js), offers desktop notifications, and shows one for a message from
+ * someone else while the tab is hidden. Its words come from page.js (window.Chatapp).
  */
 (function () {
   "use strict";
@@ -23,10 +27,10 @@
     "chat_created", "chat_renamed", "member_added", "member_removed", "role_changed",
     "chat_dissolved", "message_created", "message_recalled", "messages_read",
   ];
-  var STATES = { connecting: "Connecting…", live: "Live", offline: "Offline" };
 
   var main = document.getElementById("main");
-  if (!main || window.chatappLive) return;  // the script is in <main>: never start twice
+  if (!main || !window.Chatapp || window.chatappLive) return;  // in <main>: never start twice
+  var t = window.Chatapp.t;
   var cfg = readConfig();
   if (!cfg) return;
   window.chatappLive = true;
@@ -42,6 +46,7 @@
       leaveTo: el.getAttribute("data-leave-to") || "/",
       chatId: chatId ? Number(chatId) : null,
       chatName: el.getAttribute("data-chat-name") || "",
+      chatUrl: el.getAttribute("data-chat-url") || "",  // "/chats/0": 0 stands for the id
     };
   }
 
@@ -91,9 +96,8 @@
 
   function setState(state) {
     indicator.setAttribute("data-state", state);
-    indicator.textContent = STATES[state];
-    indicator.title = state === "live" ? "Updates appear as they happen"
-      : state === "offline" ? "Not connected; retrying" : "Connecting for live updates";
+    indicator.textContent = t(state);  // "live", "offline", "connecting"
+    indicator.title = t(state + "_title");
   }
 
   /* --- refreshing the page ------------------------------------------------------------------ */
@@ -115,11 +119,14 @@
     if (closed || submitting) return;
     if (busy) { again = true; return; }
     busy = true;
-    fetch(cfg.url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    // X-Live-Refresh: the page leaves flashed messages for the next page the person opens.
+    fetch(cfg.url, {
+      credentials: "same-origin", headers: { Accept: "text/html", "X-Live-Refresh": "1" },
+    })
       .then(function (response) {
         var landed = new URL(response.url, location.href);
         if (response.status === 404 && cfg.chatId !== null) {
-          leave("“" + cfg.chatName + "” is no longer available to you.");
+          leave(t("chat_unavailable", { name: cfg.chatName }));
           return null;
         }
         if (response.redirected && landed.pathname !== new URL(cfg.url, location.href).pathname) {
@@ -203,6 +210,112 @@
     cfg = readConfig() || cfg;
     window.scrollTo(scrollX, scrollY);
     restoreTimeline(timeline);
+    showUnreadTotal();
+  }
+
+  /* --- the unread count in the tab title ------------------------------------------------------ */
+
+  // The chat list's badges add up to the count; a chat page (data-live-keep) counts in chat.js.
+  function showUnreadTotal() {
+    if (main.querySelector("[data-live-keep]")) return;
+    var total = 0;
+    main.querySelectorAll(".chatlist .unread").forEach(function (badge) {
+      total += parseInt(badge.textContent, 10) || 0;
+    });
+    window.Chatapp.setUnread(total);
+  }
+
+  /* --- desktop notifications ------------------------------------------------------------------ */
+
+  function canNotify() {
+    return "Notification" in window && typeof window.Notification === "function";
+  }
+
+  function chatUrl(chatId) {
+    return cfg.chatUrl ? cfg.chatUrl.replace(/0$/, String(chatId)) : cfg.leaveTo;
+  }
+
+  // A message from someone else while the tab is hidden: the sender and the text (or the
+  // file's name); a click brings the tab forward on that chat. Several hidden tabs each show
+  // it, under one tag, so the system keeps one.
+  function notify(payload) {
+    var m = payload && payload.message;
+    if (!m || !m.sender || m.msg_type === "system" || m.sender.user_id === cfg.userId) return;
+    if (document.visibilityState !== "hidden" || !canNotify()) return;
+    if (window.Notification.permission !== "granted") return;
+    var body = m.file ? m.file.name : m.msg_text || "";
+    var shown;
+    try {
+      shown = new window.Notification(t("new_message_from", { name: m.sender.user_name }), {
+        body: body.length > 200 ? body.slice(0, 199) + "…" : body,
+        tag: "chatapp-message-" + m.msg_id,
+        icon: m.sender.avatar_url || undefined,
+      });
+    } catch (e) {
+      return;  // browsers that only notify from a service worker (Chrome on Android)
+    }
+    shown.onclick = function () {
+      window.focus();
+      shown.close();
+      if (cfg.chatId !== m.chat_id) location.assign(chatUrl(m.chat_id));
+    };
+  }
+
+  // "Enable notifications" in the top bar while the browser has not been asked yet.
+  function makeNotifyButton() {
+    if (!canNotify() || window.Notification.permission !== "default"
+        || typeof window.Notification.requestPermission !== "function") return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-ghost btn-sm notify-toggle";
+    button.setAttribute("data-testid", "enable-notifications");
+    button.title = t("enable_notifications_hint");
+    button.append(bellIcon());
+    var label = document.createElement("span");
+    label.className = "notify-label";
+    label.textContent = t("enable_notifications");
+    button.append(label);
+    var asking = false;
+    button.addEventListener("click", function () {
+      if (asking) return;
+      asking = true;
+      var asked;
+      try {
+        asked = window.Notification.requestPermission();
+      } catch (e) {
+        asked = null;
+      }
+      Promise.resolve(asked).then(function (answer) {
+        answer = answer || window.Notification.permission;
+        if (answer === "granted") {
+          button.remove();
+        } else if (answer === "denied") {
+          button.remove();
+          showNotice(t("notifications_blocked"));
+        } else {
+          asking = false;  // dismissed: ask again on the next click
+        }
+      });
+    });
+    indicator.after(button);
+  }
+
+  function bellIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("fill", "none");
+    svg.setAttribute("stroke", "currentColor");
+    svg.setAttribute("stroke-width", "2");
+    svg.setAttribute("stroke-linecap", "round");
+    svg.setAttribute("stroke-linejoin", "round");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0");
+    svg.append(path);
+    return svg;
   }
 
   /* --- events ------------------------------------------------------------------------------- */
@@ -221,9 +334,9 @@
       if (Number(dot.getAttribute("data-presence")) !== payload.user_id) return;
       var online = payload.online === true;
       dot.setAttribute("data-online", online ? "true" : "false");
-      dot.title = online ? "Online" : "Offline";
+      dot.title = t(online ? "online" : "offline");
       var label = dot.querySelector(".visually-hidden");
-      if (label) label.textContent = online ? "online" : "offline";
+      if (label) label.textContent = dot.title;
     });
   }
 
@@ -238,12 +351,12 @@
       var chatId = chatOf(payload);
       if (chatId !== null && chatId !== cfg.chatId) return;
       if (name === "chat_dissolved") {
-        leave("“" + cfg.chatName + "” was dissolved.");
+        leave(t("chat_dissolved", { name: cfg.chatName }));
         return;
       }
       if (name === "member_removed" && payload.user_id === cfg.userId) {
-        leave(payload.reason === "left" ? "You left “" + cfg.chatName + "”."
-          : "You were removed from “" + cfg.chatName + "”.");
+        leave(t(payload.reason === "left" ? "you_left" : "you_were_removed",
+          { name: cfg.chatName }));
         return;
       }
     }
@@ -266,6 +379,8 @@
   restoreTimeline(null);
 
   var indicator = makeIndicator();
+  makeNotifyButton();
+  showUnreadTotal();
   if (typeof window.io !== "function") {
     setState("offline");
     return;
@@ -285,6 +400,7 @@
     if (indicator.getAttribute("data-state") !== "offline") setState("connecting");
   });
   socket.on("presence_changed", showPresence);
+  socket.on("message_created", notify);
   EVENTS.forEach(function (name) {
     socket.on(name, function (payload) { handle(name, payload); });
   });

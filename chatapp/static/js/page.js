@@ -1,0 +1,181 @@
+/* chatapp page helpers shared by the other scripts (window.Chatapp): strings in the page's
+ * language, date formats, and the unread count in the tab title.
+ *
+ * The strings come from the JSON block base.html puts in <head> (#i18n-strings, from
+ * chatapp.i18n.js_strings: data, never run, so the CSP allows it). When it is missing or a key
+ * is not in it, the English below is shown. "%(name)s" placeholders are filled as in Python.
+ */
+(function () {
+  "use strict";
+
+  if (window.Chatapp) return;
+
+  // The same keys and English as chatapp/i18n.py js_strings().
+  var ENGLISH = {
+    sending: "Sending…",
+    failed: "Not sent.",
+    failed_because: "Not sent: %(error)s",
+    retry: "Retry",
+    discard: "Discard",
+    recall: "Recall",
+    recalled: "Message recalled",
+    recalled_by: "%(name)s recalled a message",
+    read: "Read",
+    sent: "Sent",
+    unread_count: "%(count)s unread",
+    read_by_all: "Read by everyone",
+    all_read: "Read by all",
+    read_by: "Read by %(names)s",
+    nobody_read: "Nobody has read it yet.",
+    one_not_read: "1 member has not read it yet.",
+    many_not_read: "%(count)s members have not read it yet.",
+    typing: "%(name)s is typing…",
+    typing_two: "%(one)s and %(two)s are typing…",
+    typing_many: "Several people are typing…",
+    new_messages: "New messages",
+    new_message_one: "1 new message",
+    new_messages_count: "%(count)s new messages",
+    latest_messages: "Latest messages",
+    jump_to_bottom: "Jump to the newest message",
+    loading_earlier: "Loading earlier messages…",
+    earlier_on_scroll: "Earlier messages load as you scroll up.",
+    beginning: "The beginning of the conversation.",
+    message_placeholder: "Message %(name)s",
+    text_too_long: "A message can have at most %(max)s characters.",
+    upload_failed: "Upload failed.",
+    upload_failed_status: "The upload failed (HTTP %(status)s).",
+    upload_offline: "The upload failed: no connection.",
+    file_larger_than: "The file is larger than %(size)s.",
+    file_too_large: "The file is too large.",
+    uploading_name: "Uploading %(name)s",
+    uploading_percent: "Uploading %(percent)s",
+    processing: "Processing…",
+    cancel: "Cancel",
+    cancel_upload: "Cancel upload of %(name)s",
+    download: "Download",
+    sent_image: "%(name)s sent a photo: %(file)s",
+    sent_audio: "%(name)s sent an audio file: %(file)s",
+    sent_video: "%(name)s sent a video: %(file)s",
+    sent_file: "%(name)s sent a file: %(file)s",
+    not_connected: "Not connected.",
+    no_answer: "No answer from the server.",
+    live: "Live",
+    connecting: "Connecting…",
+    offline: "Offline",
+    online: "Online",
+    live_title: "Updates appear as they happen",
+    connecting_title: "Connecting for live updates",
+    offline_title: "Not connected; retrying",
+    chat_gone: "That chat is no longer available.",
+    chat_unavailable: "“%(name)s” is no longer available to you.",
+    chat_dissolved: "“%(name)s” was dissolved.",
+    you_left: "You left “%(name)s”.",
+    you_were_removed: "You were removed from “%(name)s”.",
+    new_message_from: "New message from %(name)s",
+    enable_notifications: "Enable notifications",
+    enable_notifications_hint: "Notify me of new messages while this tab is hidden",
+    notifications_blocked: "Notifications are blocked in this browser's site settings.",
+    today: "Today",
+    yesterday: "Yesterday",
+    notice_group_created: "%(actor)s created the group “%(name)s”",
+    notice_chat_renamed: "%(actor)s renamed the group to “%(name)s”",
+    notice_member_added: "%(actor)s added %(target)s",
+    notice_member_removed: "%(actor)s removed %(target)s",
+    notice_member_left: "%(actor)s left",
+    notice_admin_granted: "%(actor)s made %(target)s an admin",
+    notice_admin_revoked: "%(actor)s made %(target)s a member",
+    notice_ownership_transferred: "%(actor)s made %(target)s the owner",
+    error_recall_window_passed: "The time for recalling this message has passed.",
+    error_not_your_message: "You can only recall your own messages.",
+    error_already_recalled: "That message was already recalled.",
+    error_empty_message: "A message cannot be empty.",
+    error_message_too_long: "The message is too long.",
+    error_not_friends: "You are no longer friends; add them again to send messages.",
+    error_file_too_large: "The file is too large.",
+    error_too_large: "The upload is too large.",
+    error_rate_limited: "Too many attempts. Wait a moment and try again.",
+    error_chat_not_found: "Chat not found.",
+    error_message_not_found: "Message not found.",
+    error_insufficient_role: "Your role in this chat does not allow that.",
+  };
+
+  function readStrings() {
+    var block = document.getElementById("i18n-strings");
+    if (!block) return {};
+    try {
+      var parsed = JSON.parse(block.textContent);
+      return parsed && typeof parsed === "object" ? parsed : {};
+    } catch (e) {
+      return {};  // a broken block: English rather than no script at all
+    }
+  }
+
+  var strings = readStrings();
+  var lang = document.documentElement.lang || undefined;
+
+  /** The string ``key`` in the page's language, its %(name)s filled from ``params``. */
+  function t(key, params) {
+    var text = typeof strings[key] === "string" ? strings[key] : ENGLISH[key];
+    if (text === undefined) return key;
+    return text.replace(/%\((\w+)\)s/g, function (all, name) {
+      return params && params[name] !== undefined ? String(params[name]) : all;
+    });
+  }
+
+  /** A service error ({code, message}) for people: English pages keep the service's own, more
+   * specific, message; other languages say it by its code when they know it (as the pages do,
+   * chatapp.i18n.error_text). */
+  function errorText(error) {
+    if (!error) return "";
+    var key = "error_" + error.code;
+    var english = !lang || /^en\b/i.test(lang);
+    if ((english && error.message) || typeof strings[key] !== "string") return error.message || t(key);
+    return t(key);
+  }
+
+  /** An Intl.DateTimeFormat in the page's language (the browser's if it does not know it). */
+  function dateFormat(options) {
+    try {
+      return new Intl.DateTimeFormat(lang, options);
+    } catch (e) {
+      return new Intl.DateTimeFormat(undefined, options);
+    }
+  }
+
+  /** "alice, bob, carol" in the page's language ("alice、bob、carol"). */
+  function list(names) {
+    if (window.Intl && Intl.ListFormat) {
+      try {
+        return new Intl.ListFormat(lang, { type: "conjunction", style: "narrow" }).format(names);
+      } catch (e) { /* below */ }
+    }
+    return names.join(", ");
+  }
+
+  /* --- the tab title: "(3) Chats · chatapp" ----------------------------------------------- */
+
+  var UNREAD_PREFIX = /^\(\d+\)\s+/;
+  var baseTitle = document.title.replace(UNREAD_PREFIX, "");
+  var unread = 0;
+
+  function showTitle() {
+    document.title = unread > 0 ? "(" + unread + ") " + baseTitle : baseTitle;
+  }
+
+  /** How many messages wait to be read, shown before the title (none: the bare title). */
+  function setUnread(count) {
+    unread = Math.max(0, Number(count) || 0);
+    showTitle();
+  }
+
+  /** A new title for the page (a chat was renamed); the unread count stays in front. */
+  function setTitle(title) {
+    baseTitle = String(title).replace(UNREAD_PREFIX, "");
+    showTitle();
+  }
+
+  window.Chatapp = {
+    t: t, errorText: errorText, lang: lang, dateFormat: dateFormat, list: list,
+    setUnread: setUnread, setTitle: setTitle,
+  };
+})();
