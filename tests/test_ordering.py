@@ -8,6 +8,7 @@ every message exactly once.
 
 import os
 import threading
+import time
 import uuid
 
 import pytest
@@ -87,6 +88,11 @@ def test_catch_up_never_skips_a_message_under_concurrent_senders(ordered_app):
     def read():
         cursor = 0
         while True:
+            # A client polls; it does not spin. A spinning thread would hold the GIL and
+            # stretch every writer's transaction (CPython's convoy effect: each SQLite call
+            # gives the GIL up and waits a switch interval to get it back), which is about this
+            # test's threads, not about the server.
+            time.sleep(0.002)
             finished = done.is_set()
             page = reader.get(f"/api/chats/{chat_id}/messages?after={cursor}&limit=100").get_json()
             for message in page["messages"]:
