@@ -30,6 +30,12 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
 
 
+@pytest.fixture(autouse=True)
+def _chromium_present():
+    """Every browser test needs Chromium: skipped without it, failed in CI."""
+    require(chromium_available(), f"chromium missing at {CHROMIUM}")
+
+
 @pytest.fixture
 def live_server(tmp_path):
     """Start the production entry point on an empty instance folder; yield its base URL."""

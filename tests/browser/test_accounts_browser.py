@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import chromium_available
+from tests.browser.support import expect
 from tests.conftest import PASSWORD, require
 from tests.live_server import Person
 
@@ -18,12 +19,6 @@ NEW_PASSWORD = "a much better passphrase"
 def _chromium_present():
     # Checked before anything starts: skipped on a developer machine, a failure in CI.
     require(chromium_available(), "chromium missing")
-
-
-def expect(*args, **kwargs):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args, **kwargs)
 
 
 def log_in(page, person, password=None, remember=False):

@@ -6,31 +6,12 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import chromium_available
-from tests.conftest import image_bytes, require
+from tests.browser.support import CSP_RECORDER, expect
+from tests.conftest import image_bytes
 
 pytestmark = pytest.mark.browser
 
 LIVE = 5_000  # ms: how long a live update may take to show on the other side
-
-# Records Content-Security-Policy violations (init scripts are exempt from the CSP).
-CSP_RECORDER = (
-    "document.addEventListener('securitypolicyviolation', e => {"
-    " (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI);"
-    "});"
-)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_present():
-    require(chromium_available(), "chromium missing")
-
-
-def expect(*args, **kwargs):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args, **kwargs)
-
 
 def open_browser(new_context, person, problems):
     """A logged-in page in its own browser context, recording console errors and CSP."""

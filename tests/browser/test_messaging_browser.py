@@ -11,33 +11,13 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import chromium_available
-from tests.conftest import require
+from tests.browser.support import CSP_RECORDER, expect
 from tests.live_server import REPO_ROOT, HttpApi
 
 pytestmark = pytest.mark.browser
 
 LIVE = 5_000  # ms: how long a live update may take to show on the other side
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
-
-# Records Content-Security-Policy violations (init scripts are exempt from the CSP).
-CSP_RECORDER = (
-    "document.addEventListener('securitypolicyviolation', e => {"
-    " (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI);"
-    "});"
-)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_present():
-    require(chromium_available(), "chromium missing")
-
-
-def expect(*args, **kwargs):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args, **kwargs)
-
 
 # --- people, friendships and chats through the JSON API ------------------------------------
 

@@ -6,30 +6,10 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import chromium_available
-from tests.conftest import require
+from tests.browser.support import CSP_RECORDER, expect
 from tests.live_server import HttpApi
 
 pytestmark = pytest.mark.browser
-
-# Records Content-Security-Policy violations (init scripts are exempt from the CSP).
-CSP_RECORDER = (
-    "document.addEventListener('securitypolicyviolation', e => {"
-    " (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI);"
-    "});"
-)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_present():
-    require(chromium_available(), "chromium missing")
-
-
-def expect(*args, **kwargs):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args, **kwargs)
-
 
 class Client:
     """One person speaking the JSON API to the live server."""
