@@ -203,6 +203,26 @@ def befriend(api):
     return make
 
 
+@pytest.fixture
+def three_chats(api, befriend, alice, bob, carol, mallory):
+    """Logged-in clients by name, and chats by name: "team" (alice owns, bob and carol are in),
+    "pair" (alice and bob's private chat) and "secret" (mallory's own group)."""
+    befriend(alice, bob)
+    befriend(alice, carol)
+    clients = {"alice": api(alice), "bob": api(bob), "carol": api(carol),
+               "mallory": api(mallory)}
+    chats = {
+        "team": clients["alice"].post("/api/chats", json={
+            "chat_name": "Team", "member_ids": [bob.user_id, carol.user_id]}
+        ).get_json()["chat"]["chat_id"],
+        "pair": clients["alice"].post("/api/chats/private", json={"user_id": bob.user_id}
+                                      ).get_json()["chat"]["chat_id"],
+        "secret": clients["mallory"].post("/api/chats", json={"chat_name": "Mine"}
+                                          ).get_json()["chat"]["chat_id"],
+    }
+    return clients, chats
+
+
 def image_bytes(fmt="PNG", size=(64, 48), color=(200, 40, 40)):
     """A real image file of the given format, in memory."""
     out = io.BytesIO()

@@ -54,20 +54,8 @@ QUERIES = [
 
 
 @pytest.fixture
-def corpus(app, api, befriend, alice, bob, carol, mallory):
-    befriend(alice, bob)
-    befriend(alice, carol)
-    clients = {"alice": api(alice), "bob": api(bob), "carol": api(carol),
-               "mallory": api(mallory)}
-    chats = {
-        "team": clients["alice"].post("/api/chats", json={
-            "chat_name": "Team", "member_ids": [bob.user_id, carol.user_id]}
-        ).get_json()["chat"]["chat_id"],
-        "pair": clients["alice"].post("/api/chats/private", json={"user_id": bob.user_id}
-                                      ).get_json()["chat"]["chat_id"],
-        "secret": clients["mallory"].post("/api/chats", json={"chat_name": "Mine"}
-                                          ).get_json()["chat"]["chat_id"],
-    }
+def corpus(three_chats, alice, bob, carol):
+    clients, chats = three_chats
     ids = {}
     for n, (label, author, chat, body) in enumerate(CORPUS):
         client = clients[author]

@@ -10,22 +10,11 @@ XSS = "<script>alert('x')</script> deploy <b>now</b>"
 
 
 @pytest.fixture
-def chats(api, befriend, alice, bob, carol, mallory):
-    """"Team" (alice, bob, carol), alice and bob's private chat, and mallory's own group, each
-    with a few messages; returns the clients, chat ids and message ids by label."""
-    befriend(alice, bob)
-    befriend(alice, carol)
-    clients = {"alice": api(alice), "bob": api(bob), "carol": api(carol),
-               "mallory": api(mallory)}
-    ids = {
-        "team": clients["alice"].post("/api/chats", json={
-            "chat_name": "Team", "member_ids": [bob.user_id, carol.user_id]}
-        ).get_json()["chat"]["chat_id"],
-        "pair": clients["alice"].post("/api/chats/private", json={"user_id": bob.user_id}
-                                      ).get_json()["chat"]["chat_id"],
-        "secret": clients["mallory"].post("/api/chats", json={"chat_name": "Mine"}
-                                          ).get_json()["chat"]["chat_id"],
-    }
+def chats(three_chats, alice, bob, carol, mallory):
+    """The three chats of ``three_chats``, each with a few messages; returns the clients, chat
+    ids and message ids by label."""
+    clients, ids = three_chats
+    ids = dict(ids)
     messages = [
         ("home", "alice", "team", "我家在上海东边"),
         ("weather", "bob", "pair", "上海的天气不错"),
