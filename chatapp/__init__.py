@@ -15,6 +15,11 @@ def create_app(config=None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("CHATAPP_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path or None, instance_relative_config=True)
     load_config(app, config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_sockets(app)

@@ -61,6 +61,11 @@ class Defaults:
     # Bring the database to the newest schema when the server starts.
     AUTO_MIGRATE = True
 
+    # How many reverse proxies stand in front of the app (nginx: 1). Their X-Forwarded-For,
+    # -Proto and -Host headers are then trusted, so rate limits count real client addresses
+    # and links use the public scheme and host. 0 trusts none (direct connections).
+    TRUSTED_PROXIES = 0
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set CHATAPP_SESSION_COOKIE_SECURE=1 behind HTTPS

@@ -184,6 +184,20 @@ def test_login_rate_limit(make_app):
     assert error_code(last) == "rate_limited"
 
 
+def test_rate_limit_counts_client_addresses_behind_a_trusted_proxy(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+
+    def attempts(client_address):
+        client = app.test_client()
+        token = client.get("/api/auth/csrf").get_json()["csrf_token"]
+        return [client.post("/api/auth/login", headers={
+            "X-CSRFToken": token, "X-Forwarded-For": client_address},
+            json={"user_name": "alice", "password": "guess"}).status_code for _ in range(3)]
+
+    assert attempts("203.0.113.7") == [401, 401, 429]
+    assert attempts("198.51.100.9") == [401, 401, 429]  # another person is not held back
+
+
 # --- profile and password ------------------------------------------------------------------
 
 
