@@ -96,7 +96,6 @@ def js_strings() -> dict[str, str]:
         "read": _l("Read"),
         "sent": _l("Sent"),
         "unread_count": _l("%(count)s unread"),
-        "read_by_all": _l("Read by everyone"),
         "all_read": _l("Read by all"),
         "read_by": _l("Read by %(names)s"),
         "nobody_read": _l("Nobody has read it yet."),

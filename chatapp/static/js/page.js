@@ -23,7 +23,6 @@
     read: "Read",
     sent: "Sent",
     unread_count: "%(count)s unread",
-    read_by_all: "Read by everyone",
     all_read: "Read by all",
     read_by: "Read by %(names)s",
     nobody_read: "Nobody has read it yet.",
