@@ -7,16 +7,19 @@ runs what someone typed.
 
 import io
 import re
+from contextlib import contextmanager
 
 import pytest
 from PIL import Image
 
-from tests.browser.support import CSP_RECORDER, expect
+from tests.browser.support import CSP_RECORDER, OFFLINE_FAILURE, ConsoleRecorder, expect
 from tests.live_server import REPO_ROOT, HttpApi
 
 pytestmark = pytest.mark.browser
 
 LIVE = 5_000  # ms: how long a live update may take to show on the other side
+# ms: how long a tab may take to reconnect. Socket.IO waits up to 5 s between two attempts.
+RECONNECT = 15_000
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 # --- people, friendships and chats through the JSON API ------------------------------------
@@ -65,6 +68,7 @@ class Browser:
         self.problems = problems
         self.context = new_context(**options)
         self.context.add_init_script(CSP_RECORDER)
+        self.recorder = ConsoleRecorder(self.context, problems)
         token = self.context.request.get("/api/auth/csrf").json()["csrf_token"]
         response = self.context.request.post(
             "/api/auth/login", headers={"X-CSRFToken": token},
@@ -75,18 +79,40 @@ class Browser:
     def tab(self, path):
         """A new tab on ``path``, once its live connection is up."""
         page = self.context.new_page()
-        name = f"{self.person.user_name}#{len(self.tabs) + 1}"
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(
-            f"{name} console: {msg.text}"))
-        page.on("pageerror", lambda error: self.problems.append(f"{name} error: {error}"))
+        self.recorder.watch(page, f"{self.person.user_name}#{len(self.tabs) + 1}")
         page.goto(path)
         wait_live(page)
         self.tabs.append(page)
         return page
 
+    @contextmanager
+    def offline(self):
+        """This browser loses its connection for the ``with`` block.
 
-def wait_live(page):
-    expect(page.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
+        On entering, every tab says it is offline (its socket has noticed). On leaving, every
+        tab is live again. Requests refused meanwhile are expected, and only those.
+        """
+        def back_online():
+            for tab in self.tabs:
+                wait_live(tab, timeout=RECONNECT)
+
+        with self.recorder.offline(back_online):
+            for tab in self.tabs:
+                expect(tab.get_by_test_id("live-status")).to_have_attribute(
+                    "data-state", "offline", timeout=LIVE)
+            yield
+
+    def wait_for_failed_reconnection(self, page):
+        """While offline: wait until ``page`` has tried to reconnect, and failed."""
+        page.wait_for_event(
+            "requestfailed", timeout=RECONNECT,
+            predicate=lambda request: "/socket.io/" in request.url
+            and request.failure == OFFLINE_FAILURE)
+
+
+def wait_live(page, timeout=None):
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-state", "live",
+                                                                 timeout=timeout)
 
 
 def messages(page):
@@ -186,27 +212,20 @@ def test_a_tab_that_lost_its_connection_shows_what_it_missed(new_context, live_s
     write(a, "Before the tunnel")
     expect(texts(b)).to_have_text(["Before the tunnel"], timeout=LIVE)
 
-    bob_browser.context.set_offline(True)
-    expect(b.get_by_test_id("live-status")).to_have_attribute("data-state", "offline",
-                                                              timeout=LIVE)
     missed = ["Are you there?", "The tunnel, right", "Call me when you are out"]
-    for text in missed:
-        write(a, text)
-    settled(a)
-    expect(texts(b)).to_have_count(1)
-
-    bob_browser.context.set_offline(False)  # socket.io reconnects by itself
-    expect(b.get_by_test_id("live-status")).to_have_attribute("data-state", "live",
-                                                              timeout=15_000)
+    with bob_browser.offline():  # in the tunnel, his tab keeps trying to reconnect, in vain
+        bob_browser.wait_for_failed_reconnection(b)
+        for text in missed:
+            write(a, text)
+        settled(a)
+        expect(texts(b)).to_have_count(1)
+    # Out of it, socket.io reconnected by itself (the block waited), and the tab catches up.
     expect(texts(b)).to_have_text(["Before the tunnel", *missed], timeout=LIVE)
 
     # Written while offline: shown as sending, delivered once the connection is back.
-    bob_browser.context.set_offline(True)
-    expect(b.get_by_test_id("live-status")).to_have_attribute("data-state", "offline",
-                                                              timeout=LIVE)
-    write(b, "Back! (sent from the tunnel)")
-    expect(b.locator(".msg-pending")).to_contain_text("Sending…")
-    bob_browser.context.set_offline(False)
+    with bob_browser.offline():
+        write(b, "Back! (sent from the tunnel)")
+        expect(b.locator(".msg-pending")).to_contain_text("Sending…")
     settled(b)
     expect(texts(a)).to_have_text(["Before the tunnel", *missed, "Back! (sent from the tunnel)"],
                                   timeout=LIVE)
