@@ -6,6 +6,7 @@ import sys
 from flask import Flask
 
 from .config import load_config
+from .http_input import harden_input
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -15,17 +16,28 @@ def create_app(config=None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("CHATAPP_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path or None, instance_relative_config=True)
     load_config(app, config)
-    if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    harden_input(app)  # the id converter must exist before any route registers
     register_extensions(app)
     register_blueprints(app)
     register_sockets(app)
     register_errorhandlers(app)
     register_commands(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client address, scheme and host from
+    their X-Forwarded-* headers; with none configured, those headers count for nothing.
+
+    ProxyFix wraps the outermost WSGI layer (outside Socket.IO's middleware), so the Socket.IO
+    origin check sees the same corrected host as the pages.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _socketio_async_mode(app) -> str:
@@ -45,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from .i18n import init_babel
     from .security import socket_origin_check
+    from .socket_wire import WIRE_JSON, guard_socketio_packets
 
     db.init_app(app)
     with app.app_context():
@@ -62,7 +75,9 @@ def register_extensions(app: Flask) -> None:
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
         cors_allowed_origins=socket_origin_check(app.config["SOCKETIO_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["SOCKETIO_MAX_PAYLOAD"],
+        json=WIRE_JSON,
     )
+    guard_socketio_packets(socketio.server)
 
 
 def register_blueprints(app: Flask) -> None:

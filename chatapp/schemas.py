@@ -14,6 +14,10 @@ from .models import CHAT_NAME_MAX, FRIEND_NOTE_MAX, MSG_TEXT_MAX, USER_EMAIL_MAX
 
 Model = TypeVar("Model", bound=BaseModel)
 
+# Every id and position is a signed 64-bit INTEGER in SQLite; a larger number cannot be stored
+# or compared there, so it is refused here (and by the ``id`` URL converter) as invalid input.
+MAX_ID = 2**63 - 1
+
 # Bounds on the wire only; the services apply the product rules (minimum length, characters).
 UserName = Annotated[str, StringConstraints(min_length=1, max_length=USER_NAME_MAX * 2)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -46,7 +50,7 @@ class PasswordChangeIn(Schema):
     new_password: Password
 
 
-UserId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Note = Annotated[str, StringConstraints(max_length=FRIEND_NOTE_MAX * 2)]
 ChatName = Annotated[str, StringConstraints(max_length=CHAT_NAME_MAX * 2)]
 UserIds = Annotated[list[UserId], Field(max_length=500)]
@@ -82,8 +86,9 @@ class TransferIn(Schema):
     user_id: UserId
 
 
-ChatId = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
+ChatId = Annotated[int, Field(ge=1, le=MAX_ID)]
+MsgId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Seq = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class SendMessageIn(Schema):
@@ -108,7 +113,7 @@ class ReadPositionIn(Schema):
 
 class RecallIn(Schema):
     chat_id: ChatId
-    msg_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    msg_id: MsgId
 
 
 class TypingIn(Schema):
@@ -121,7 +126,7 @@ class HistoryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     before: Seq | None = None
     after: Seq | None = None
-    around: Annotated[int, Field(ge=1)] | None = None
+    around: MsgId | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
@@ -135,7 +140,7 @@ class SearchQuery(BaseModel):
     kind: Literal["text", "image", "audio", "video", "file"] | None = None
     date_from: Annotated[str | None, Field(alias="from")] = None
     date_to: Annotated[str | None, Field(alias="to")] = None
-    before: Annotated[int, Field(ge=1)] | None = None
+    before: MsgId | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 20
 
 

@@ -35,18 +35,16 @@ def socket_origin_check(extra_origins):
     """Engine.IO origin check: the page's own origin, plus ``extra_origins``.
 
     A browser sends Origin with every WebSocket and polling request; a page on another site
-    carries its own origin there, so cross-site sockets are refused (CSWSH).
+    carries its own origin there, so cross-site sockets are refused (CSWSH). The own origin is
+    the request's scheme and Host only: X-Forwarded-* headers never count here, because anyone
+    can send them. Behind trusted proxies, ProxyFix has already put the public scheme and host
+    into the environ (``trust_proxies`` in the app factory).
     """
     extra = {o.rstrip("/") for o in extra_origins}
 
     def allowed(origin, environ) -> bool:
-        own = {f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"}
-        forwarded_host = environ.get("HTTP_X_FORWARDED_HOST")
-        if forwarded_host or environ.get("HTTP_X_FORWARDED_PROTO"):
-            scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http"))
-            host = forwarded_host or environ.get("HTTP_HOST", "")
-            own.add(f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}")
-        return origin in own or origin in extra
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin == own or origin in extra
 
     return allowed
 

@@ -51,10 +51,35 @@ def test_same_origin_only_by_default(app):
     assert allowed("http://chat.local:5000", environ)
     assert not allowed("http://evil.example", environ)
     assert not allowed("https://chat.local:5000", environ)
-    proxied = {**environ, "HTTP_X_FORWARDED_PROTO": "https",
-               "HTTP_X_FORWARDED_HOST": "chat.example"}
-    assert allowed("https://chat.example", proxied)
+    # Forwarded headers are anyone's to send: they never widen the check by themselves.
+    forged = {**environ, "HTTP_X_FORWARDED_PROTO": "https",
+              "HTTP_X_FORWARDED_HOST": "evil.example"}
+    assert not allowed("https://evil.example", forged)
     assert isinstance(socketio, SocketIO)
+
+
+HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
+
+
+def test_a_forged_forwarded_host_does_not_pass_the_origin_check(app, api, alice):
+    client = api(alice).client
+    forged = client.get(HANDSHAKE, headers={
+        "Origin": "http://evil.example", "X-Forwarded-Host": "evil.example"})
+    assert forged.status_code == 400 and b"sid" not in forged.data
+    own = client.get(HANDSHAKE, headers={"Origin": "http://localhost"})
+    assert own.status_code == 200 and b"sid" in own.data
+
+
+def test_behind_a_trusted_proxy_its_public_origin_is_the_own_origin(make_app):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    proxied = client.get(HANDSHAKE, headers={
+        "Origin": "https://chat.example", "X-Forwarded-Host": "chat.example",
+        "X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 200 and b"sid" in proxied.data
+    other = client.get(HANDSHAKE, headers={
+        "Origin": "https://evil.example", "X-Forwarded-Host": "chat.example",
+        "X-Forwarded-Proto": "https"})
+    assert other.status_code == 400
 
 
 def test_configured_origins_come_on_top_of_the_own_origin(make_app):

@@ -34,7 +34,8 @@ def register():
     data = load(RegisterIn, _json_body())
     user = accounts.register_user(data.user_name, data.password, data.email)
     log_in(user, remember=False)
-    return jsonify(user=user_private(user)), 201
+    # Logging in rotated the CSRF token: the client needs the one of its new session.
+    return jsonify(user=user_private(user), csrf_token=generate_csrf()), 201
 
 
 @api.post("/auth/login")

@@ -180,7 +180,7 @@ def reset_password(token):
     return render_template("auth/reset.html", form=form, user=user), status
 
 
-@bp.route("/users/<int:user_id>/avatar")
+@bp.route("/users/<id:user_id>/avatar")
 @login_required
 def avatar(user_id):
     """A user's avatar PNG, or the default avatar."""

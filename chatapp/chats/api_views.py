@@ -51,14 +51,14 @@ def open_private_chat():
     return jsonify(chat=chats.chat_details(current_user, chat.chat_id)), 201 if created else 200
 
 
-@api.get("/chats/<int:chat_id>")
+@api.get("/chats/<id:chat_id>")
 @login_required
 def chat_details(chat_id):
     """A chat with its members and their roles."""
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
-@api.patch("/chats/<int:chat_id>")
+@api.patch("/chats/<id:chat_id>")
 @login_required
 def rename_chat(chat_id):
     """Rename a group."""
@@ -66,7 +66,7 @@ def rename_chat(chat_id):
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
-@api.delete("/chats/<int:chat_id>")
+@api.delete("/chats/<id:chat_id>")
 @login_required
 def dissolve_chat(chat_id):
     """Dissolve a group: it is gone for everyone."""
@@ -74,7 +74,7 @@ def dissolve_chat(chat_id):
     return "", 204
 
 
-@api.post("/chats/<int:chat_id>/members")
+@api.post("/chats/<id:chat_id>/members")
 @login_required
 def add_members(chat_id):
     """Add friends to a group."""
@@ -82,7 +82,7 @@ def add_members(chat_id):
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
-@api.delete("/chats/<int:chat_id>/members/<int:user_id>")
+@api.delete("/chats/<id:chat_id>/members/<id:user_id>")
 @login_required
 def remove_member(chat_id, user_id):
     """Remove someone from a group."""
@@ -90,7 +90,7 @@ def remove_member(chat_id, user_id):
     return "", 204
 
 
-@api.put("/chats/<int:chat_id>/members/<int:user_id>/role")
+@api.put("/chats/<id:chat_id>/members/<id:user_id>/role")
 @login_required
 def set_role(chat_id, user_id):
     """Make a member an admin, or an admin a member."""
@@ -98,7 +98,7 @@ def set_role(chat_id, user_id):
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
-@api.post("/chats/<int:chat_id>/owner")
+@api.post("/chats/<id:chat_id>/owner")
 @login_required
 def transfer_ownership(chat_id):
     """Hand the group over to another member."""
@@ -106,7 +106,7 @@ def transfer_ownership(chat_id):
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
-@api.post("/chats/<int:chat_id>/leave")
+@api.post("/chats/<id:chat_id>/leave")
 @login_required
 def leave_chat(chat_id):
     """Leave a group."""
@@ -117,7 +117,7 @@ def leave_chat(chat_id):
 # --- messages ------------------------------------------------------------------------------
 
 
-@api.get("/chats/<int:chat_id>/messages")
+@api.get("/chats/<id:chat_id>/messages")
 @login_required
 def history(chat_id):
     """A page of history: newest, ``before``/``after`` a position, or ``around`` a message."""
@@ -126,7 +126,7 @@ def history(chat_id):
                                     after=query.after, around=query.around, limit=query.limit))
 
 
-@api.post("/chats/<int:chat_id>/messages")
+@api.post("/chats/<id:chat_id>/messages")
 @login_required
 def post_message(chat_id):
     """Send a text message (idempotent by ``client_msg_id``)."""
@@ -147,7 +147,7 @@ def search_messages():
         before=query.before, limit=query.limit))
 
 
-@api.post("/chats/<int:chat_id>/files")
+@api.post("/chats/<id:chat_id>/files")
 @login_required
 def post_file(chat_id):
     """Send a file (multipart: ``file``, ``client_msg_id``); its kind comes from its content."""
@@ -160,7 +160,7 @@ def post_file(chat_id):
     return jsonify(message=payloads.message(message), created=created), 201 if created else 200
 
 
-@api.post("/chats/<int:chat_id>/read")
+@api.post("/chats/<id:chat_id>/read")
 @login_required
 def mark_read(chat_id):
     """Mark the chat read up to a position."""
@@ -168,14 +168,14 @@ def mark_read(chat_id):
     return jsonify(read_seq=position)
 
 
-@api.get("/chats/<int:chat_id>/messages/<int:msg_id>/receipts")
+@api.get("/chats/<id:chat_id>/messages/<id:msg_id>/receipts")
 @login_required
 def receipts(chat_id, msg_id):
     """Who has read a message, and how many members have not."""
     return jsonify(messages.receipts(current_user, chat_id, msg_id))
 
 
-@api.post("/chats/<int:chat_id>/messages/<int:msg_id>/recall")
+@api.post("/chats/<id:chat_id>/messages/<id:msg_id>/recall")
 @login_required
 def recall(chat_id, msg_id):
     """Recall a message (the sender within the window; owner and admins any time)."""

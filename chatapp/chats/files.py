@@ -34,7 +34,7 @@ def _serve(name: str, mime: str | None, download_name: str):
     return response
 
 
-@bp.get("/files/<int:msg_id>")
+@bp.get("/files/<id:msg_id>")
 @login_required
 def file(msg_id):
     """The file of a message."""
@@ -42,7 +42,7 @@ def file(msg_id):
     return _serve(name, message.file_mime, message.msg_text)
 
 
-@bp.get("/files/<int:msg_id>/thumbnail")
+@bp.get("/files/<id:msg_id>/thumbnail")
 @login_required
 def thumbnail(msg_id):
     """The thumbnail of an image message (WebP)."""

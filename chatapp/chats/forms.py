@@ -5,12 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired
 
+from ..http_input import parse_id
+
 
 class MemberIdsField(SelectMultipleField):
     """Checked user ids. Any id is accepted here: the service says who may be added."""
 
     def __init__(self, label=None, **kwargs):
-        super().__init__(label, coerce=int, validate_choice=False, **kwargs)
+        # parse_id: an id the database can hold, or a field error (not an overflow).
+        super().__init__(label, coerce=parse_id, validate_choice=False, **kwargs)
 
 
 class NewGroupForm(FlaskForm):

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from .. import payloads
 from ..auth.forms import EmptyForm
 from ..errors import ChatappError
+from ..http_input import parse_id
 from ..models import MSG_TEXT_MAX, Privilege, now
 from ..services import chats, friends, messages
 from ..web import flash_error, show_error
@@ -67,13 +68,13 @@ def create_group():
 # --- one chat ------------------------------------------------------------------------------
 
 
-@bp.route("/chats/<int:chat_id>")
+@bp.route("/chats/<id:chat_id>")
 @login_required
 def chat_page(chat_id):
     """One chat: its header, its latest messages (or those around ``?around=<msg_id>``, the
     link of a search result), and the composer."""
     chat = chats.chat_details(current_user, chat_id)
-    around = request.args.get("around", type=int)
+    around = request.args.get("around", type=parse_id)  # a stale or edited link shows the newest
     page = None
     if around:
         try:
@@ -145,7 +146,7 @@ def _settings_page(chat_id: int, status: int = 200, **forms):
     ), status
 
 
-@bp.route("/chats/<int:chat_id>/settings")
+@bp.route("/chats/<id:chat_id>/settings")
 @login_required
 def settings(chat_id):
     """A group's name, members and roles, with the actions the viewer's role allows."""
@@ -196,7 +197,7 @@ def _submit(chat_id: int, form, form_name: str, call, done, to_list: bool = Fals
     return _settings_page(chat_id, status=400, **{form_name: form})
 
 
-@bp.route("/chats/<int:chat_id>/rename", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/rename", methods=["POST"])
 @login_required
 def rename(chat_id):
     """Rename a group."""
@@ -205,7 +206,7 @@ def rename(chat_id):
                    lambda chat: _("Renamed to “%(name)s”.", name=chat.chat_name))
 
 
-@bp.route("/chats/<int:chat_id>/members", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/members", methods=["POST"])
 @login_required
 def add_members(chat_id):
     """Add friends to a group."""
@@ -215,7 +216,7 @@ def add_members(chat_id):
                                     names=", ".join(p.user_name for p in people)))
 
 
-@bp.route("/chats/<int:chat_id>/members/<int:user_id>/remove", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/members/<id:user_id>/remove", methods=["POST"])
 @login_required
 def remove_member(chat_id, user_id):
     """Remove someone from a group."""
@@ -223,7 +224,7 @@ def remove_member(chat_id, user_id):
                 _("Removed from the group."))
 
 
-@bp.route("/chats/<int:chat_id>/members/<int:user_id>/role", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/members/<id:user_id>/role", methods=["POST"])
 @login_required
 def set_role(chat_id, user_id):
     """Make a member an admin, or an admin a plain member."""
@@ -233,7 +234,7 @@ def set_role(chat_id, user_id):
                 _role_changed, form=form)
 
 
-@bp.route("/chats/<int:chat_id>/members/<int:user_id>/owner", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/members/<id:user_id>/owner", methods=["POST"])
 @login_required
 def transfer_ownership(chat_id, user_id):
     """Hand the group to another member; the old owner stays as an admin."""
@@ -241,7 +242,7 @@ def transfer_ownership(chat_id, user_id):
                 _("Ownership handed over. You are an admin now."))
 
 
-@bp.route("/chats/<int:chat_id>/leave", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/leave", methods=["POST"])
 @login_required
 def leave(chat_id):
     """Leave a group."""
@@ -249,7 +250,7 @@ def leave(chat_id):
                 _("You left the group."), to_list=True)
 
 
-@bp.route("/chats/<int:chat_id>/dissolve", methods=["POST"])
+@bp.route("/chats/<id:chat_id>/dissolve", methods=["POST"])
 @login_required
 def dissolve(chat_id):
     """Delete a group for everyone, once the owner ticked "I understand"."""

@@ -26,7 +26,7 @@ def list_friends():
     return jsonify(friends=[payloads.user_public(u) for u in friends.list_friends(current_user)])
 
 
-@api.delete("/friends/<int:user_id>")
+@api.delete("/friends/<id:user_id>")
 @login_required
 def remove_friend(user_id):
     """End a friendship (both directions)."""
@@ -52,7 +52,7 @@ def send_request():
     return jsonify(request=payloads.friend_request(sent)), 201
 
 
-@api.post("/friend-requests/<int:request_id>/accept")
+@api.post("/friend-requests/<id:request_id>/accept")
 @login_required
 def accept_request(request_id):
     """Accept a request addressed to the user."""
@@ -60,7 +60,7 @@ def accept_request(request_id):
     return jsonify(friend=payloads.user_public(friend))
 
 
-@api.post("/friend-requests/<int:request_id>/decline")
+@api.post("/friend-requests/<id:request_id>/decline")
 @login_required
 def decline_request(request_id):
     """Decline a request addressed to the user."""
@@ -68,7 +68,7 @@ def decline_request(request_id):
     return "", 204
 
 
-@api.delete("/friend-requests/<int:request_id>")
+@api.delete("/friend-requests/<id:request_id>")
 @login_required
 def cancel_request(request_id):
     """Withdraw a request the user sent."""

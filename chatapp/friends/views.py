@@ -77,7 +77,7 @@ def _act(call, done):
     return redirect(url_for("friends.friends_page"))
 
 
-@bp.route("/friends/requests/<int:request_id>/accept", methods=["POST"])
+@bp.route("/friends/requests/<id:request_id>/accept", methods=["POST"])
 @login_required
 def accept_request(request_id):
     """Accept a request someone sent."""
@@ -85,7 +85,7 @@ def accept_request(request_id):
                 lambda friend: _("You and %(name)s are friends now.", name=friend.user_name))
 
 
-@bp.route("/friends/requests/<int:request_id>/decline", methods=["POST"])
+@bp.route("/friends/requests/<id:request_id>/decline", methods=["POST"])
 @login_required
 def decline_request(request_id):
     """Decline a request someone sent."""
@@ -93,7 +93,7 @@ def decline_request(request_id):
                 lambda _result: _("Request declined."))
 
 
-@bp.route("/friends/requests/<int:request_id>/cancel", methods=["POST"])
+@bp.route("/friends/requests/<id:request_id>/cancel", methods=["POST"])
 @login_required
 def cancel_request(request_id):
     """Withdraw a request the user sent."""
@@ -101,7 +101,7 @@ def cancel_request(request_id):
                 lambda _result: _("Request cancelled."))
 
 
-@bp.route("/friends/<int:user_id>/remove", methods=["POST"])
+@bp.route("/friends/<id:user_id>/remove", methods=["POST"])
 @login_required
 def remove_friend(user_id):
     """End a friendship (both directions); the private chat's history stays."""
@@ -109,7 +109,7 @@ def remove_friend(user_id):
                 lambda _result: _("Removed from your friends."))
 
 
-@bp.route("/friends/<int:user_id>/message", methods=["POST"])
+@bp.route("/friends/<id:user_id>/message", methods=["POST"])
 @login_required
 def message_friend(user_id):
     """Open (creating the first time) the private chat with a friend."""

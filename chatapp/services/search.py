@@ -1,6 +1,7 @@
 """Searching the messages a user can read."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime
 
 from flask import url_for
 from sqlalchemy import select
@@ -16,6 +17,9 @@ from ..search.snippets import snippet
 from .chats import private_peers
 
 PAGE_MAX = 50
+DAY_SECONDS = 86400  # UTC days have no daylight saving
+# strptime alone also takes "2026-1-5" and full-width digits; the API promises YYYY-MM-DD.
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _day(value: str | None, field: str, end: bool = False) -> float | None:
@@ -23,10 +27,13 @@ def _day(value: str | None, field: str, end: bool = False) -> float | None:
     if not value:
         return None
     try:
+        if not ISO_DAY.fullmatch(value):
+            raise ValueError(value)
         day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise ValidationError("Dates are YYYY-MM-DD.", code="invalid_date", field=field) from None
-    return (day + timedelta(days=1 if end else 0)).timestamp()
+    # Seconds, not ``day + timedelta``: the day after 9999-12-31 is past ``datetime.max``.
+    return day.timestamp() + (DAY_SECONDS if end else 0)
 
 
 def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kind=None,
