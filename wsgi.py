@@ -17,7 +17,10 @@ import eventlet.wsgi  # noqa: E402
 
 from chatapp import create_app  # noqa: E402
 from chatapp.database import upgrade_database  # noqa: E402
-from chatapp.services.connections import forget_all_sockets  # noqa: E402
+from chatapp.services.connections import (  # noqa: E402
+    forget_all_sockets,
+    start_revocation_sweep,
+)
 
 app = create_app()
 
@@ -36,6 +39,7 @@ def main() -> None:
     port = int(os.environ.get("CHATAPP_PORT", "5000"))
     app.logger.info("chatapp serving on http://%s:%s (database %s)", host, port,
                     app.config["SQLALCHEMY_DATABASE_URI"])
+    start_revocation_sweep(app)
     serve(host, port)
 
 
@@ -49,7 +53,7 @@ def serve(host: str, port: int) -> None:
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = eventlet.listen(address, family)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=True)
+    eventlet.wsgi.server(listener, app, log_output=True, debug=False)  # no tracebacks to clients
 
 
 if __name__ == "__main__":

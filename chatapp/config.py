@@ -58,6 +58,10 @@ class Defaults:
     REGISTER_RATE_LIMIT = "10 per hour"
     RATELIMIT_ENABLED = True
 
+    # How often a serving process looks for sockets whose session ended without it hearing
+    # (an account disabled from the command line); seconds.
+    SESSION_SWEEP_SECONDS = 0.5
+
     # Bring the database to the newest schema when the server starts.
     AUTO_MIGRATE = True
 
@@ -87,6 +91,8 @@ def _parse(raw: str, default):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(default, timedelta):

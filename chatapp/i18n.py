@@ -33,6 +33,7 @@ ERROR_TEXT = {
     "invalid_credentials": _l("Wrong user name or password."),
     "account_disabled": _l("This account is disabled."),
     "user_name_taken": _l("That user name is taken."),
+    "user_name_confusable": _l("That user name looks like someone else's. Choose another."),
     "invalid_user_name": _l("A user name has 3 to 50 letters or digits; . _ - are allowed "
                             "inside."),
     "weak_password": _l("A password has at least %(min)s characters."),

@@ -84,6 +84,11 @@ class User(UserMixin, db.Model):
     user_name: Mapped[str] = mapped_column(String(USER_NAME_MAX), unique=True)
     # Case-folded user_name: makes "Alice" and "alice" one name, and backs prefix search.
     user_name_key: Mapped[str] = mapped_column(String(4 * USER_NAME_MAX), unique=True)
+    # The Unicode confusable skeleton (UTS #39) of user_name_key: "аdmin" with a Cyrillic а has
+    # the skeleton of "admin", so it cannot be registered beside it. NULL only for accounts
+    # that predate the rule and collided with an older one.
+    user_name_skeleton: Mapped[str | None] = mapped_column(String(8 * USER_NAME_MAX),
+                                                           unique=True)
     # The spec's 50 characters cannot hold a password hash (scrypt's is ~160).
     password: Mapped[str] = mapped_column(String(255))
     register_time: Mapped[float] = mapped_column(Float, default=now)
@@ -304,3 +309,6 @@ class UserSocket(db.Model):
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.user_id", ondelete="CASCADE"))
     connected_at: Mapped[float] = mapped_column(Float, default=now)
+    # The user's session_version when the socket connected: once the user's moves on (log-out,
+    # password change, disabling), the socket belongs to an ended session and is cut.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -69,6 +69,37 @@ def leave_chat_room(user_ids, chat_id: int) -> None:
     _move(_sids_of(user_ids), chat_room(chat_id), enter=False)
 
 
+def _end_socket(sid: str, error: dict) -> None:
+    socketio.emit("session_ended", {"error": error}, to=sid, namespace=NAMESPACE)
+    socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+def end_sockets(sids, error: dict, delay: float = 0.0) -> None:
+    """Tell each socket its session ended (``session_ended``), then disconnect it, on whichever
+    process holds it: both go through the message queue, in this order.
+
+    This process's own sockets are cut from a background task (after ``delay``): their
+    disconnect handler runs where the cut is made, and must not end the caller's database
+    session or race the caller's own reply."""
+    local = [sid for sid in sids if is_local_socket(sid)]
+    for sid in sids:
+        if sid not in local:
+            _end_socket(sid, error)
+
+    def end_local():
+        socketio.sleep(delay)
+        for sid in local:
+            _end_socket(sid, error)
+
+    if local:
+        socketio.start_background_task(end_local)
+
+
+def is_local_socket(sid: str) -> bool:
+    """Whether ``sid`` is connected to this server process."""
+    return socketio.server.manager.is_connected(sid, NAMESPACE)
+
+
 def close_chat_room(chat_id: int) -> None:
     """Empty a chat's room on every process (the chat is gone)."""
     socketio.close_room(chat_room(chat_id), namespace=NAMESPACE)

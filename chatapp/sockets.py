@@ -13,7 +13,7 @@ import time
 
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, disconnect, join_room  # not the builtins
+from flask_socketio import ConnectionRefusedError, join_room  # not the builtins
 
 from . import payloads
 from .errors import ChatappError, NotAuthenticated, socket_ack_error
@@ -45,8 +45,9 @@ def socket_event(schema):
         @releases_session
         def wrapper(data=None, *_extra):
             if not current_user.is_authenticated:
-                # The session was ended elsewhere (logout, password change, disabled).
-                disconnect()
+                # The session was ended elsewhere (logout, password change, disabled) and the
+                # socket not cut yet: refuse, and cut it once the refusal is on its way.
+                connections.end_socket_after_ack(request.sid)
                 return socket_ack_error(NotAuthenticated())
             try:
                 result = handler(current_user._get_current_object(), load(schema, data))
@@ -69,7 +70,11 @@ def on_connect(auth=None):
     # Identity comes from the session cookie only, never from the payload.
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("not_authenticated")
-    for room in connections.connect_socket(current_user, request.sid):
+    try:
+        rooms = connections.connect_socket(current_user, request.sid)
+    except NotAuthenticated:
+        raise ConnectionRefusedError("not_authenticated") from None
+    for room in rooms:
         join_room(room)
 
 

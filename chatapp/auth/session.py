@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
@@ -15,13 +15,26 @@ def log_in(user: User, remember: bool) -> None:
     """Put ``user`` in the session (and a remember-me cookie if asked); note the log-in."""
     if not login_user(user, remember=remember):
         raise Forbidden("This account is disabled.", code="account_disabled")
+    rotate_csrf_token()
     accounts.record_login(user)
+
+
+def rotate_csrf_token() -> None:
+    """Forget the session's CSRF token; the next form or ``generate_csrf`` makes a new one.
+
+    A token seen before log-in (on a shared computer, in a page someone kept) must not work
+    for the logged-in session.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
 
 
 def log_out(user: User) -> None:
     """End this session and every other session of ``user``."""
     accounts.end_sessions(user)
     logout_user()
+    rotate_csrf_token()
 
 
 def refresh_session(user: User) -> None:
@@ -31,6 +44,7 @@ def refresh_session(user: User) -> None:
     # A device that chose "keep me logged in" keeps it, with a cookie for the new version.
     remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
     login_user(real, remember=remembered, fresh=True)
+    rotate_csrf_token()
 
 
 def rate_limit(name: str):

@@ -16,12 +16,16 @@ from ..database import write_transaction
 from ..errors import Conflict, Forbidden, InvalidCredentials, NotFound, ValidationError
 from ..extensions import db
 from ..models import USER_EMAIL_MAX, USER_NAME_MAX, User, now
+from ..names import name_skeleton
+from . import connections
 
 USER_NAME_MIN = 3
 PASSWORD_MAX = 1024
 # Letters and digits of any script, plus . _ - inside the name.
 _USER_NAME_RE = re.compile(r"^[^\W_](?:[\w.\-]*[^\W_])?$")
 _RESET_SALT = "chatapp.password-reset"
+# The part of an email address before the @: letters and digits of any script, and . _ + -.
+_EMAIL_LOCAL_RE = re.compile(r"^[\w.+\-]+$")
 
 
 def normalize_user_name(raw: str) -> tuple[str, str]:
@@ -74,9 +78,15 @@ def _normalize_email(raw: str | None) -> str | None:
     if not raw:
         return None
     try:
-        email = validate_email(raw, check_deliverability=False).normalized
+        checked = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValidationError(str(exc), code="invalid_email", field="email") from None
+    if not _EMAIL_LOCAL_RE.match(checked.local_part):
+        # RFC 5322 allows quotes, backticks, braces and = before the @; real mailboxes do not
+        # need them, and they only help someone smuggle markup or template syntax.
+        raise ValidationError("Use letters, digits and . _ + - before the @.",
+                              code="invalid_email", field="email")
+    email = checked.normalized
     if len(email) > USER_EMAIL_MAX:
         raise ValidationError(
             f"An email address has at most {USER_EMAIL_MAX} characters.",
@@ -91,24 +101,36 @@ def register_user(user_name: str, password: str, email: str | None = None) -> Us
     name, key = normalize_user_name(user_name)
     _check_password_rules(password)
     email = _normalize_email(email)
+    skeleton = name_skeleton(key)
     password_hash = _hash(password)  # slow on purpose: done before taking the write lock
     taken = Conflict("That user name is taken.", code="user_name_taken", field="user_name")
     try:
         with write_transaction():
             if db.session.scalar(select(User.user_id).where(User.user_name_key == key)):
                 raise taken
+            if db.session.scalar(select(User.user_id).where(
+                    User.user_name_skeleton == skeleton)):
+                raise _looks_taken()
             user = User(
                 user_name=name,
                 user_name_key=key,
+                user_name_skeleton=skeleton,
                 password=password_hash,
                 user_email=email,
                 register_time=now(),
             )
             db.session.add(user)
     except IntegrityError:
-        # Two people took the same name at once (PostgreSQL): the unique index decided.
+        # Two people took the same or a look-alike name at once (PostgreSQL): the unique
+        # indexes decided.
         raise taken from None
     return user
+
+
+def _looks_taken() -> Conflict:
+    return Conflict("That user name looks like someone else's (letters from another "
+                    "alphabet, or 1 for l). Choose another.", code="user_name_confusable",
+                    field="user_name")
 
 
 def authenticate(user_name: str, password: str) -> User:
@@ -134,9 +156,11 @@ def record_login(user: User) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """End every session and remember-me cookie of ``user`` (log out everywhere)."""
+    """End every session and remember-me cookie of ``user`` (log out everywhere); their open
+    sockets are cut."""
     with write_transaction():
         _bump_session_version(user)
+    connections.end_revoked_sockets(user.user_id)
 
 
 def _bump_session_version(user: User) -> None:
@@ -163,6 +187,7 @@ def _set_password(user: User, new_password: str) -> User:
     with write_transaction():
         user.password = password_hash
         _bump_session_version(user)
+    connections.end_revoked_sockets(user.user_id)
     return user
 
 
@@ -222,6 +247,8 @@ def set_user_active(user_name: str, active: bool) -> User:
         user.is_active = active
         if not active:
             _bump_session_version(user)
+    if not active:
+        connections.end_revoked_sockets(user.user_id)
     return user
 
 

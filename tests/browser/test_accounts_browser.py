@@ -124,16 +124,17 @@ def test_logging_out_ends_the_session_in_every_browser(new_context, live_server,
     for page in (laptop, phone):
         expect(page.get_by_role("heading", name="Hello, alice")).to_be_visible()
 
-    phone.goto("/profile")
-    expect(phone.get_by_role("heading", name="Your profile")).to_be_visible()
+    phone.goto("/friends")
+    expect(phone.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
 
     laptop.get_by_role("button", name="Log out").click()
     expect(laptop).to_have_url(live_server + "/login")
 
-    # Neither the phone's session cookie nor its remember-me cookie lets it in any more.
-    phone.reload()
-    expect(phone).to_have_url(re.compile(re.escape(live_server) + r"/login\?next=(%2F|/)profile$"))
+    # The phone's open page is told at once (its socket gets session_ended) and goes to log in,
+    # without anyone reloading it.
+    expect(phone).to_have_url(re.compile(re.escape(live_server) + r"/login\?next=(%2F|/)friends$"))
     expect(flash(phone)).to_contain_text("Log in to see that page.")
+    # Neither the phone's session cookie nor its remember-me cookie lets it in any more.
     phone.goto("/")
     expect(phone).to_have_url(re.compile(re.escape(live_server) + r"/login"))
 

@@ -399,6 +399,18 @@
   socket.io.on("reconnect_attempt", function () {
     if (indicator.getAttribute("data-state") !== "offline") setState("connecting");
   });
+  socket.on("session_ended", function () {
+    // Logged out elsewhere, password changed or account disabled. If this tab's own cookie
+    // still holds a session (it changed the password), reconnect with it; else log in again.
+    // A form this page sent (its own "Log out") brings the next page itself.
+    if (closed || submitting) return;
+    fetch("/api/me", { credentials: "same-origin" }).then(function (response) {
+      if (response.ok) { socket.connect(); return; }
+      if (closed || submitting) return;
+      closed = true;
+      location.assign(cfg.url);  // the server sends it to log in, and back here after
+    }, function () { setState("offline"); });
+  });
   socket.on("presence_changed", showPresence);
   socket.on("message_created", notify);
   EVENTS.forEach(function (name) {
