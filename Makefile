@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 VENDOR := chatapp/static/vendor
 
-.PHONY: run test install install-test vendor translations browser lint bench-messaging bench-search clean
+.PHONY: run test install install-test vendor translations browser lint bench-messaging bench-search bench-flood clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-messaging: install-test
 
 bench-search: install-test
 	$(BIN)/python bench/search.py
+
+bench-flood: install-test
+	$(BIN)/python bench/flood.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts node_modules $(VENDOR)

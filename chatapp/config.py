@@ -57,6 +57,12 @@ class Defaults:
     LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
     REGISTER_RATE_LIMIT = "10 per hour"
     RATELIMIT_ENABLED = True
+    # Per user, over HTTP and Socket.IO together (docs/security.md): messages sent (files
+    # included), files uploaded, friend requests sent, searches run.
+    SEND_RATE_LIMIT = "30 per 10 seconds;1200 per hour"
+    UPLOAD_RATE_LIMIT = "30 per minute;300 per hour"
+    FRIEND_REQUEST_RATE_LIMIT = "20 per hour;100 per day"
+    SEARCH_RATE_LIMIT = "60 per minute;1000 per hour"
 
     # How often a serving process looks for sockets whose session ended without it hearing
     # (an account disabled from the command line); seconds.

@@ -82,6 +82,15 @@ class PayloadTooLarge(ChatappError):
     message = "The upload is too large."
 
 
+class RateLimited(ChatappError):
+    """Too many of one action in a short time; ``details.retry_after`` says how many seconds
+    to wait (HTTP also sends it as the ``Retry-After`` header)."""
+
+    status = 429
+    code = "rate_limited"
+    message = "Too many requests. Wait a moment and try again."
+
+
 class Unavailable(ChatappError):
     status = 503
     code = "unavailable"
@@ -134,7 +143,11 @@ def register_errorhandlers(app) -> None:
 
     @app.errorhandler(ChatappError)
     def handle_domain_error(error: ChatappError):
-        return reply(error.status, error.to_dict())
+        response = reply(error.status, error.to_dict())
+        if isinstance(error, RateLimited):
+            body, status = response
+            return body, status, {"Retry-After": str(error.details["retry_after"])}
+        return response
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):

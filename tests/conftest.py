@@ -183,6 +183,11 @@ def sio(app):
             sock.disconnect()
 
 
+def error_code(response):
+    """The stable error code of a JSON error answer."""
+    return response.get_json()["error"]["code"]
+
+
 def events(sock, name=None):
     """The events a test socket received since last asked, optionally only those of ``name``."""
     received = [(e["name"], e["args"][0]) for e in sock.get_received()]

@@ -6,11 +6,7 @@ from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import PASSWORD
-
-
-def error_code(response):
-    return response.get_json()["error"]["code"]
+from tests.conftest import PASSWORD, error_code
 
 
 def user_count(app):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import PASSWORD, image_bytes, uploads_in
+from tests.conftest import PASSWORD, error_code, image_bytes, uploads_in
 
 
 def user_row(app, user_name):
@@ -18,10 +18,6 @@ def user_row(app, user_name):
         if user is not None:
             db.session.expunge(user)
         return user
-
-
-def error_code(response):
-    return response.get_json()["error"]["code"]
 
 
 # --- registration --------------------------------------------------------------------------

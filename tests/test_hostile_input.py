@@ -8,6 +8,7 @@ import pytest
 
 from chatapp.extensions import db
 from chatapp.models import Chat, Message
+from tests.conftest import error_code
 from tests.url_rules import fill, placeholders, routes
 
 DEEP = "[" * 100_000
@@ -47,10 +48,6 @@ def rows(app):
     """Counts of the rows a refused request must not touch."""
     with app.app_context():
         return db.session.query(Chat).count(), db.session.query(Message).count()
-
-
-def error_code(response):
-    return response.get_json()["error"]["code"]
 
 
 # --- 1. deeply nested JSON -----------------------------------------------------------------

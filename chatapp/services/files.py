@@ -5,7 +5,7 @@ import os
 from flask import current_app
 from sqlalchemy import select
 
-from .. import images, media, storage
+from .. import images, media, rate_limits, storage
 from ..access import access_chat
 from ..errors import NotFound
 from ..extensions import db
@@ -25,6 +25,7 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
     earlier = check_can_send(user, chat_id, client_msg_id)  # before writing anything
     if earlier is not None:
         return earlier, False
+    rate_limits.spend(user.user_id, "send", "upload")  # before storing anything
     db.session.rollback()  # end the read: the copy below holds no database transaction
 
     config = current_app.config
@@ -49,7 +50,7 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
             message.file_width, message.file_height = detected.width, detected.height
             return message
 
-        message, created = send(user, chat_id, client_msg_id, build)
+        message, created = send(user, chat_id, client_msg_id, build, spend=())
     except BaseException:
         for leftover in stored:
             storage.remove(leftover)

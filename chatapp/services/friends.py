@@ -4,7 +4,7 @@ import unicodedata
 
 from sqlalchemy import delete, or_, select
 
-from .. import payloads
+from .. import payloads, rate_limits
 from ..access import active_user
 from ..database import write_transaction
 from ..errors import Conflict, NotFound, ValidationError
@@ -67,6 +67,7 @@ def send_friend_request(user: User, receiver_id, note: str = "") -> FriendReques
     if len(note) > FRIEND_NOTE_MAX:
         raise ValidationError(f"A note has at most {FRIEND_NOTE_MAX} characters.",
                               code="note_too_long", field="note")
+    rate_limits.spend(user.user_id, "friend_request")
     with write_transaction():
         receiver = active_user(receiver_id)
         if receiver.user_id == user.user_id:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import payloads, search, storage
+from .. import payloads, rate_limits, search, storage
 from ..access import access_chat, private_peer
 from ..database import write_transaction
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
@@ -110,13 +110,25 @@ def check_can_send(user: User, chat_id, client_msg_id) -> Message | None:
     return earlier
 
 
-def send(user: User, chat_id, client_msg_id: str, build) -> tuple[Message, bool]:
+def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
+         ) -> tuple[Message, bool]:
     """Store the message ``build(membership)`` makes, then tell the chat; returns
     (message, created). ``build`` runs inside the write transaction.
 
     A retry with the same ``client_msg_id`` returns the stored message and tells nobody again.
+    Each send counts against the user's ``spend`` rate limits; a retry of a stored message is
+    never refused for them.
     Sending counts as reading: the sender's read position moves to their message.
     """
+    refused = rate_limits.refusal(user.user_id, *spend)
+    if refused is not None:
+        # Over the limit: answer without taking the write lock, so that a flood from one
+        # person costs the others' sends nothing. A retry of a stored message still gets it.
+        earlier = _earlier_send(user, client_msg_id, access_chat(user, chat_id).chat_id)
+        if earlier is None:
+            raise refused
+        return earlier, False
+    rate_limits.spend(user.user_id, *spend)  # before the write lock: see rate_limits.spend
     try:
         with write_transaction():
             membership = access_chat(user, chat_id)

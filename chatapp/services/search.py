@@ -7,7 +7,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import payloads, search
+from .. import payloads, rate_limits, search
 from ..access import access_chat
 from ..errors import ValidationError
 from ..extensions import db
@@ -50,6 +50,7 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
                               field="kind")
     since, until = _day(date_from, "from"), _day(date_to, "to", end=True)
     limit = max(1, min(limit, PAGE_MAX))
+    rate_limits.spend(user.user_id, "search")
     if chat_id is not None:
         chat_ids = [access_chat(user, chat_id).chat_id]
     else:
