@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python vendor
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[postgres,redis]'
 	$(BIN)/pybabel compile --statistics -d chatapp/translations 2>&1 | tail -1
 
 install-test: $(BIN)/python vendor

@@ -1,59 +1,134 @@
-"""Production entry point: ``python wsgi.py`` serves chatapp on eventlet.
+"""Production entry point: ``python wsgi.py`` serves chatapp on gevent.
 
-eventlet's monkey patching must come before anything else is imported, so that every socket,
-lock and thread the app and its libraries create is cooperative. It stays confined to this file:
-tests and ``flask`` commands run unpatched.
+``CHATAPP_ASYNC_MODE=eventlet`` serves on eventlet instead: an opt-in for one process on
+SQLite, refused on any other database (docs/architecture.md says why). The mode is read from
+the environment only: monkey patching must come before anything else is imported, so that every
+socket, lock and thread the app and its libraries create is cooperative, and so before the
+app's configuration can be read. Patching stays confined to this file: tests and ``flask``
+commands run unpatched.
+
+Under gunicorn (``gunicorn -c deploy/gunicorn.conf.py wsgi:app``) the gevent worker has patched
+the process already, and the configuration's hook runs ``prepare``.
 """
 
-import eventlet
+import os
+import sys
 
-eventlet.monkey_patch()
+ASYNC_MODES = ("gevent", "eventlet")
+ASYNC_MODE = os.environ.get("CHATAPP_ASYNC_MODE", "gevent").strip().lower() or "gevent"
 
+if ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+elif ASYNC_MODE == "eventlet":
+    try:
+        import eventlet
+    except ImportError:
+        sys.exit("chatapp: CHATAPP_ASYNC_MODE=eventlet needs eventlet: pip install "
+                 "'chatapp[eventlet]'")
+    eventlet.monkey_patch()
+else:
+    sys.exit(f"chatapp: CHATAPP_ASYNC_MODE is {ASYNC_MODE!r}; use gevent (the default) or "
+             "eventlet.")
+
+import errno  # noqa: E402
 import logging  # noqa: E402
-import os  # noqa: E402
 import socket  # noqa: E402
 
-import eventlet.wsgi  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from chatapp import create_app  # noqa: E402
+from chatapp.config import ConfigError  # noqa: E402
 from chatapp.database import upgrade_database  # noqa: E402
 from chatapp.services.connections import (  # noqa: E402
     forget_all_sockets,
     start_revocation_sweep,
 )
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    sys.exit(f"chatapp: {error}")
 
-
-def main() -> None:
-    """Migrate the database to the newest schema, then serve until stopped."""
+def setup_logging() -> None:
+    """INFO and up to standard error, one line each."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def check_async_mode(app) -> None:
+    """eventlet serves one SQLite process only: psycopg does not cooperate with eventlet, so
+    every wait on PostgreSQL would freeze every socket of the process."""
+    backend = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    if ASYNC_MODE == "eventlet" and backend != "sqlite":
+        sys.exit(f"chatapp: CHATAPP_ASYNC_MODE=eventlet serves SQLite only, and this database "
+                 f"is {backend}: its driver does not cooperate with eventlet, so every database "
+                 "wait would stall the whole process. Use the default, gevent.")
+
+
+def prepare(app) -> None:
+    """What a serving process does before it serves: migrate (under a lock, so processes
+    starting together agree), forget stale sockets, start the revocation sweep."""
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(app)
     if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
         # A lone process starting has no live sockets: rows left by a crash are stale.
         with app.app_context():
             forget_all_sockets()
-    host = os.environ.get("CHATAPP_HOST", "127.0.0.1")
-    port = int(os.environ.get("CHATAPP_PORT", "5000"))
-    app.logger.info("chatapp serving on http://%s:%s (database %s)", host, port,
-                    app.config["SQLALCHEMY_DATABASE_URI"])
     start_revocation_sweep(app)
-    serve(host, port)
 
 
-def serve(host: str, port: int) -> None:
-    """Serve on eventlet (what ``socketio.run`` does), with TCP_NODELAY on every connection.
+def open_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, or exit with a clear message when the address is taken.
 
-    Chat frames are small: without TCP_NODELAY, Nagle's algorithm holds each one back until the
-    previous one is acknowledged, and delayed acknowledgements make that ~40 ms per message.
-    Accepted sockets inherit the option from the listening socket.
+    Never SO_REUSEPORT: a second server on a taken port must fail, not quietly share the
+    traffic. SO_REUSEADDR only lets a restart bind while old connections linger in TIME_WAIT.
+    TCP_NODELAY: chat frames are small, and without it Nagle's algorithm with delayed
+    acknowledgements holds each one back ~40 ms. Accepted sockets inherit the option.
     """
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    listener = eventlet.listen(address, family)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            sys.exit(f"chatapp: {host}:{port} is already in use (another server?). Stop it, or "
+                     "set CHATAPP_PORT to a free port.")
+        sys.exit(f"chatapp: cannot listen on {host}:{port}: {error.strerror}")
+    listener.listen(1024)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=True, debug=False)  # no tracebacks to clients
+    return listener
+
+
+def serve(listener: socket.socket) -> None:
+    """Serve until stopped; neither server sends tracebacks to clients."""
+    if ASYNC_MODE == "gevent":
+        from gevent.pywsgi import WSGIServer
+
+        WSGIServer(listener, app).serve_forever()
+    else:
+        import eventlet.wsgi
+
+        eventlet.wsgi.server(listener, app, log_output=True, debug=False)
+
+
+def main() -> None:
+    """Check the mode, bind the port, migrate, then serve until stopped."""
+    setup_logging()
+    check_async_mode(app)
+    host = os.environ.get("CHATAPP_HOST", "127.0.0.1")
+    port = int(os.environ.get("CHATAPP_PORT", "5000"))
+    listener = open_listener(host, port)  # first: a taken port stops us before any migration
+    prepare(app)
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
+        hide_password=True)
+    app.logger.info("chatapp serving on http://%s:%s with %s (database %s)", host, port,
+                    ASYNC_MODE, database)
+    serve(listener)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,20 @@
 """Messaging benchmark: delivery latency in a 50-member chat, history paging at depth.
 
     make bench-messaging          (or: .venv/bin/python bench/messaging.py [--quick])
+    .venv/bin/python bench/messaging.py --runtimes [--rounds 3] [--quick]
 
-1. Delivery: a real server process (``python wsgi.py``, eventlet, SQLite in WAL) and 50 real
+1. Delivery: a real server process (``python wsgi.py``: gevent, SQLite in WAL) and 50 real
    Socket.IO clients (websocket transport), one per member of one group. One member sends
    messages one after another; for each, the time from ``emit`` to the moment the last of the 50
    sockets (the sender's own included) received ``message_created``.
 2. History: a SQLite database of 1,000,000 messages (one chat of 200,000, the rest spread over
    199 chats); the time of ``GET /api/chats/<id>/messages?before=<seq>&limit=50`` at a depth of
    100,000 messages, beside the newest page and the oldest page, through the Flask app.
+
+``--runtimes`` measures only the delivery, on each serving runtime in the same run, in
+interleaved rounds: gevent on SQLite (the default), eventlet on SQLite (the opt-in), and gevent
+on PostgreSQL (a fresh database on the local server, ``CHATAPP_TEST_POSTGRES``); the figures of
+each are the medians over the rounds, and ratios to gevent on SQLite.
 
 Figures are printed and written to bench/out/messaging.json. Client and server share the
 machine's cores, so the delivery figures include the clients' own work.
@@ -24,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 import socketio  # noqa: E402
 
-from tests.live_server import HttpApi, LiveServer  # noqa: E402
+from tests.live_server import HttpApi, LiveServer, postgres_database  # noqa: E402
 
 PASSWORD = "bench password 1"
 
@@ -55,11 +62,39 @@ def summary(values_ms):
 # --- 1. delivery latency -------------------------------------------------------------------
 
 
-def delivery(members: int, messages: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="chatapp-bench-") as tmp:
-        server = LiveServer(Path(tmp) / "instance", log_path=Path(tmp) / "server.log")
+RUNTIMES = {  # name: (CHATAPP_ASYNC_MODE, database)
+    "gevent-sqlite": ("gevent", "sqlite"),
+    "eventlet-sqlite": ("eventlet", "sqlite"),
+    "gevent-postgresql": ("gevent", "postgresql"),
+}
+
+
+def delivery(members: int, messages: int, mode: str = "gevent", database: str = "sqlite") -> dict:
+    with tempfile.TemporaryDirectory(prefix="chatapp-bench-") as tmp, ExitStack() as stack:
+        env = {"CHATAPP_ASYNC_MODE": mode}
+        if database == "postgresql":
+            env["CHATAPP_DATABASE_URL"] = stack.enter_context(postgres_database("chatapp_bench"))
+        server = LiveServer(Path(tmp) / "instance", log_path=Path(tmp) / "server.log", env=env)
         with server:
             return _delivery_on(server.url, members, messages)
+
+
+def runtimes(members: int, messages: int, rounds: int) -> dict:
+    """Delivery on each runtime, interleaved over ``rounds``; medians and ratios."""
+    runs: dict[str, list[dict]] = {name: [] for name in RUNTIMES}
+    for n in range(rounds):
+        for name, (mode, database) in RUNTIMES.items():
+            runs[name].append(delivery(members, messages, mode, database))
+            print(f"round {n + 1} {name}: {json.dumps(runs[name][-1])}", flush=True)
+    medians = {name: {key: statistics.median(r[key] for r in rs)
+                      for key in ("p50_ms", "p99_ms", "mean_ms")}
+               for name, rs in runs.items()}
+    base = medians["gevent-sqlite"]
+    for figures in medians.values():
+        figures["p50_ratio"] = round(figures["p50_ms"] / base["p50_ms"], 2)
+        figures["p99_ratio"] = round(figures["p99_ms"] / base["p99_ms"], 2)
+    return {"members": members, "messages": messages, "rounds": rounds, "medians": medians,
+            "runs": runs}
 
 
 def _delivery_on(url: str, members: int, messages: int) -> dict:
@@ -228,6 +263,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="a small run (10 members, 100k messages) to check the script")
+    parser.add_argument("--runtimes", action="store_true",
+                        help="only delivery, on gevent and eventlet, SQLite and PostgreSQL")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --runtimes")
     args = parser.parse_args()
     if args.quick:
         plan = {"members": 10, "messages": 50, "total": 100_000, "big": 30_000, "depth": 10_000}
@@ -235,13 +273,21 @@ def main() -> None:
         plan = {"members": 50, "messages": 300, "total": 1_000_000, "big": 200_000,
                 "depth": 100_000}
 
+    out = REPO / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    if args.runtimes:
+        results = runtimes(plan["members"], plan["messages"], args.rounds)
+        print("medians:", json.dumps(results["medians"], indent=2))
+        name = "runtimes-quick.json" if args.quick else "runtimes.json"
+        (out / name).write_text(json.dumps(results, indent=2) + "\n")
+        print(f"written to {out / name}")
+        return
+
     results = {"delivery": delivery(plan["members"], plan["messages"])}
     print("delivery:", json.dumps(results["delivery"]), flush=True)
     results["history"] = history(plan["total"], plan["big"], plan["depth"], requests=300)
     print("history:", json.dumps(results["history"], indent=2), flush=True)
 
-    out = REPO / "bench" / "out"
-    out.mkdir(exist_ok=True)
     name = "messaging-quick.json" if args.quick else "messaging.json"
     (out / name).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out / name}")

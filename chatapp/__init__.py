@@ -41,9 +41,13 @@ def trust_proxies(app: Flask) -> None:
 
 
 def _socketio_async_mode(app) -> str:
-    # eventlet only when wsgi.py monkey-patched the process; tests and CLI run on threads.
+    # gevent or eventlet only when wsgi.py (or gunicorn's gevent worker) monkey-patched the
+    # process; tests and CLI run on threads.
     if app.config.get("SOCKETIO_ASYNC_MODE"):
         return app.config["SOCKETIO_ASYNC_MODE"]
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey is not None and gevent_monkey.is_module_patched("socket"):
+        return "gevent"
     eventlet = sys.modules.get("eventlet")
     if eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
         return "eventlet"

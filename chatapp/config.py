@@ -12,6 +12,8 @@ import secrets
 import tempfile
 from datetime import timedelta
 
+from sqlalchemy.engine import make_url
+
 ENV_PREFIX = "CHATAPP_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
@@ -88,7 +90,53 @@ class Defaults:
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # The database connection pool: connections kept open, and how many more may open under
+    # load. For a database server also: reconnect connections older than DB_POOL_RECYCLE
+    # seconds, and test each one before use (DB_POOL_PRE_PING) so a restarted server costs no
+    # failed request. Keys set in SQLALCHEMY_ENGINE_OPTIONS win.
+    DB_POOL_SIZE = 10
+    DB_MAX_OVERFLOW = 20
+    DB_POOL_RECYCLE = 1800
+    DB_POOL_PRE_PING = True
     SQLALCHEMY_RECORD_QUERIES = False
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message says what to change or install."""
+
+
+# What installs the driver of a database URL, by the driver's module.
+DRIVER_INSTALLS = {
+    "psycopg": "pip install 'chatapp[postgres]'",
+    "psycopg2": "pip install psycopg2-binary, or use postgresql+psycopg:// with "
+                "pip install 'chatapp[postgres]'",
+}
+
+
+def check_driver(uri: str) -> None:
+    """Raise ConfigError, saying what to install, when the database's driver is missing."""
+    url = make_url(uri)
+    try:
+        url.get_dialect().import_dbapi()
+    except ModuleNotFoundError as error:
+        install = DRIVER_INSTALLS.get(error.name, f"pip install {error.name}")
+        raise ConfigError(f"The {url.get_backend_name()} database needs the {error.name} "
+                          f"driver, which is not installed: {install}") from None
+
+
+def pool_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS with the DB_POOL_* settings filled in for this engine."""
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return options  # one shared in-memory connection: no pool to size
+        defaults = {"pool_size": config["DB_POOL_SIZE"], "max_overflow": config["DB_MAX_OVERFLOW"]}
+    else:
+        defaults = {"pool_size": config["DB_POOL_SIZE"], "max_overflow": config["DB_MAX_OVERFLOW"],
+                    "pool_recycle": config["DB_POOL_RECYCLE"],
+                    "pool_pre_ping": config["DB_POOL_PRE_PING"]}
+    return defaults | options
 
 
 def _parse(raw: str, default):
@@ -151,6 +199,8 @@ def load_config(app, config=None, environ=None):
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         db_path = os.path.join(app.instance_path, "chatapp.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    check_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = pool_options(app.config)
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)

@@ -7,11 +7,12 @@ so a concurrent writer waits for it (busy timeout) instead of failing halfway wi
 locked" when its read snapshot cannot be upgraded.
 """
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -68,9 +69,42 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "table" and name and name.startswith("message_fts"))
 
 
+# The PostgreSQL advisory lock key migrations hold ("chat" in ASCII).
+MIGRATION_LOCK_KEY = 0x63686174
+
+
+@contextmanager
+def migration_lock() -> Iterator[None]:
+    """Hold the database's migration lock: processes starting together migrate one at a time,
+    and each later one finds the schema already current.
+
+    PostgreSQL: a session advisory lock on a connection of its own. SQLite: an exclusive
+    ``flock`` on a file beside the database (SQLite's own locks would block Alembic's
+    connection too). An in-memory SQLite database has no other process to wait for.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"),
+                             {"key": MIGRATION_LOCK_KEY})
+        return
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(path + ".migrate-lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def upgrade_database(app) -> None:
-    """Bring the database to the newest migration (an empty database gets every table)."""
+    """Bring the database to the newest migration (an empty database gets every table), under
+    the migration lock."""
     from flask_migrate import upgrade
 
-    with app.app_context():
+    with app.app_context(), migration_lock():
         upgrade()

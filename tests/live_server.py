@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +40,12 @@ class ServerFailed(RuntimeError):
 
 
 class LiveServer:
-    """``python wsgi.py`` in a subprocess on ``instance_path``; its output goes to a log file."""
+    """``python wsgi.py`` (or another ``command`` serving the app on CHATAPP_PORT) in a
+    subprocess on ``instance_path``; its output goes to a log file."""
 
-    def __init__(self, instance_path, log_path=None, env=None):
+    def __init__(self, instance_path, log_path=None, env=None, command=None):
         self.instance_path = Path(instance_path)
+        self.command = list(command or [sys.executable, "wsgi.py"])
         self.log_path = Path(log_path) if log_path else self.instance_path.parent / "server.log"
         self.extra_env = dict(env or {})
         self.port = None
@@ -67,7 +71,7 @@ class LiveServer:
         env.pop("CHATAPP_SQLALCHEMY_DATABASE_URI", None)
         self._log = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop())
         self.process = subprocess.Popen(
-            [sys.executable, "wsgi.py"], cwd=REPO_ROOT, env=env,
+            self.command, cwd=REPO_ROOT, env=env,
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
@@ -177,3 +181,34 @@ class HttpApi:
     def cookie_header(self) -> str:
         """The session's cookies as one ``Cookie`` header value (for a Socket.IO client)."""
         return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
+
+PG_ADMIN_URL = os.environ.get("CHATAPP_TEST_POSTGRES",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server answers at PG_ADMIN_URL."""
+
+
+@contextmanager
+def postgres_database(prefix: str = "chatapp_live"):
+    """The URL of a new, empty PostgreSQL database on PG_ADMIN_URL's server, dropped after."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        admin.dispose()
+        raise PostgresUnavailable(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}") from exc
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

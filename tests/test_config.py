@@ -3,8 +3,10 @@
 import os
 import stat
 
+import pytest
+
 from chatapp import create_app
-from chatapp.config import load_config
+from chatapp.config import DRIVER_INSTALLS, ConfigError, Defaults, load_config, pool_options
 
 
 def test_defaults_put_state_in_the_instance_folder(tmp_path, monkeypatch):
@@ -55,3 +57,36 @@ def test_no_module_level_app():
     import chatapp
 
     assert not any(type(v).__name__ == "Flask" for v in vars(chatapp).values())
+
+
+def pooled(uri, **settings):
+    """SQLALCHEMY_ENGINE_OPTIONS as the config computes them for ``uri``."""
+    config = {"SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": {},
+              **{name: getattr(Defaults, name) for name in dir(Defaults) if name.startswith("DB_")},
+              **settings}
+    return pool_options(config)
+
+
+def test_the_pool_suits_each_engine_and_explicit_options_win():
+    assert pooled("postgresql+psycopg://u@h/d") == {
+        "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800, "pool_pre_ping": True}
+    assert pooled("sqlite:////tmp/x.db") == {"pool_size": 10, "max_overflow": 20}
+    assert pooled("sqlite://") == {}  # in memory: one shared connection, no pool to size
+    assert pooled("postgresql+psycopg://u@h/d", DB_POOL_SIZE=3,
+                  SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": False})["pool_pre_ping"] is False
+    assert pooled("postgresql+psycopg://u@h/d", DB_POOL_SIZE=3)["pool_size"] == 3
+
+
+def test_pool_settings_come_from_the_environment(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    load_config(app, environ={"CHATAPP_DB_POOL_SIZE": "4", "CHATAPP_DB_POOL_PRE_PING": "0",
+                              "CHATAPP_DATABASE_URL": "postgresql+psycopg://u@h/d"})
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 4
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+
+
+def test_a_missing_database_driver_says_what_to_install(tmp_path):
+    with pytest.raises(ConfigError, match=r"needs the psycopg2 driver.*pip install"):
+        create_app({"INSTANCE_PATH": str(tmp_path),
+                    "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://u@127.0.0.1/d"})
+    assert "chatapp[postgres]" in DRIVER_INSTALLS["psycopg"]

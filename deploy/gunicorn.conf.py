@@ -1,0 +1,36 @@
+"""gunicorn settings for chatapp:
+
+    gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+One gevent worker per process, as Flask-SocketIO requires: a socket's Engine.IO session lives
+in the memory of the process that opened it, and gunicorn's load balancing between workers
+would send its next request elsewhere. For more capacity run more processes behind a load
+balancer with sticky sessions, on PostgreSQL with a Redis message queue (docs/deployment.md).
+
+The address comes from CHATAPP_HOST and CHATAPP_PORT, as for ``python wsgi.py``. gunicorn sets
+TCP_NODELAY on its listening socket and does not use SO_REUSEPORT (``reuse_port`` is off), so a
+taken port fails the start.
+"""
+
+import os
+import sys
+
+bind = f"{os.environ.get('CHATAPP_HOST', '127.0.0.1')}:{os.environ.get('CHATAPP_PORT', '5000')}"
+worker_class = "gevent"
+workers = 1  # never more: see above
+worker_connections = 10_000
+reuse_port = False
+accesslog = "-"  # one line per request on standard output, like python wsgi.py
+graceful_timeout = 10
+
+
+def post_worker_init(worker):
+    """Before the worker serves: what ``python wsgi.py`` does (migrate under the lock, forget
+    stale sockets, start the revocation sweep)."""
+    import wsgi
+
+    if wsgi.ASYNC_MODE != "gevent":
+        sys.exit("chatapp: under gunicorn use the gevent worker; unset CHATAPP_ASYNC_MODE.")
+    wsgi.setup_logging()
+    wsgi.check_async_mode(wsgi.app)
+    wsgi.prepare(wsgi.app)
