@@ -120,6 +120,18 @@ class TypingIn(Schema):
     chat_id: ChatId
 
 
+CATCH_UP_CHATS_MAX = 500
+
+
+class ChatPosition(Schema):
+    chat_id: ChatId
+    after: Seq
+
+
+class CatchUpIn(Schema):
+    chats: Annotated[list[ChatPosition], Field(max_length=CATCH_UP_CHATS_MAX)]
+
+
 class HistoryQuery(BaseModel):
     """Query string of the history endpoint (strings from the URL are converted)."""
 

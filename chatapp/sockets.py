@@ -18,7 +18,7 @@ from flask_socketio import ConnectionRefusedError, join_room  # not the builtins
 from . import payloads
 from .errors import ChatappError, NotAuthenticated, socket_ack_error
 from .extensions import db
-from .schemas import MarkReadIn, RecallIn, SendMessageIn, TypingIn, load
+from .schemas import CatchUpIn, MarkReadIn, RecallIn, SendMessageIn, TypingIn, load
 from .services import connections, messages
 
 log = logging.getLogger(__name__)
@@ -127,11 +127,18 @@ def on_error(error):
                                          code="internal_error"))
 
 
+@socket_event(CatchUpIn)
+def on_catch_up(user, data):
+    """What the socket missed in each chat after its last contiguous position there."""
+    return {"chats": messages.catch_up(user, [(c.chat_id, c.after) for c in data.chats])}
+
+
 EVENTS = {
     "send_message": on_send_message,
     "mark_read": on_mark_read,
     "recall_message": on_recall_message,
     "typing": on_typing,
+    "catch_up": on_catch_up,
 }
 
 

@@ -67,7 +67,8 @@ QUERY_FIELDS = {
 }
 EVENT_FIELDS = {"send_message": fields(schemas.SendMessageIn),
                 "mark_read": fields(schemas.MarkReadIn),
-                "recall_message": fields(schemas.RecallIn), "typing": fields(schemas.TypingIn)}
+                "recall_message": fields(schemas.RecallIn), "typing": fields(schemas.TypingIn),
+                "catch_up": fields(schemas.CatchUpIn)}
 FORM_FIELDS = sorted({
     field.kwargs.get("name", name)
     for module in (auth_forms, chat_forms, friend_forms, search_forms)

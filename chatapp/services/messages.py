@@ -277,6 +277,33 @@ def history(user: User, chat_id, *, before=None, after=None, around=None, limit=
     }
 
 
+CATCH_UP_PAGE = 100  # messages per chat in one catch_up answer
+
+
+def catch_up(user: User, positions) -> list[dict]:
+    """What the user missed in each chat after their last contiguous position there.
+
+    ``positions`` is (chat_id, after) pairs. For each chat the user is a member of: up to
+    ``CATCH_UP_PAGE`` messages with ``seq > after`` in order, and whether more follow (fetch
+    those with history ``?after=``). A chat the user is not in answers ``chat_not_found``,
+    exactly like one that does not exist.
+    """
+    results, seen = [], set()
+    for chat_id, after in positions:
+        if chat_id in seen:
+            continue
+        seen.add(chat_id)
+        try:
+            page = history(user, chat_id, after=after, limit=CATCH_UP_PAGE)
+        except NotFound as error:
+            results.append({"chat_id": chat_id, "error": error.to_dict()})
+            continue
+        results.append({"chat_id": chat_id, "messages": page["messages"],
+                        "has_more_after": page["has_more_after"],
+                        "last_seq": page["last_seq"]})
+    return results
+
+
 def messages_exist(chat_id: int, up_to_seq: int) -> bool:
     return db.session.scalar(select(Message.msg_id).where(
         Message.chat_id == chat_id, Message.seq <= up_to_seq).limit(1)) is not None
