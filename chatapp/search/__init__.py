@@ -1,26 +1,37 @@
 """Full-text search of messages, behind one interface.
 
-Callers use only the functions here; the index behind them is SQLite FTS5 (``fts_sqlite``).
-A PostgreSQL backend would implement the same four operations (``index_message``,
-``unindex_messages``, ``unindex_chat``, ``find``) and ``rebuild``, with no change to callers.
+Callers use only the names here. The index behind them depends on the database: SQLite FTS5
+(``fts_sqlite``) or a GIN-indexed tsvector table on PostgreSQL (``fts_postgres``); both hold
+the tokens of ``tokens`` and answer the same queries the same way.
 Writes happen inside the caller's transaction, so the index never disagrees with the messages.
 """
 
 from ..errors import Unavailable
 from ..extensions import db
-from . import fts_sqlite
+from . import fts_postgres, fts_sqlite
+from .snippets import snippet
+from .tokens import KINDS
+
+__all__ = ["KINDS", "enabled", "find", "index_message", "rebuild", "snippet", "unindex_chat",
+           "unindex_messages"]
+
+_BACKENDS = {"sqlite": fts_sqlite, "postgresql": fts_postgres}
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def _backend():
-    dialect = db.session.get_bind().dialect.name
-    if dialect != "sqlite":
-        raise Unavailable(f"Search is not available on {dialect} yet.",
-                          code="search_unavailable")
-    return fts_sqlite
+    dialect = _dialect()
+    if dialect not in _BACKENDS:
+        raise Unavailable(f"Search is not available on {dialect}.", code="search_unavailable")
+    return _BACKENDS[dialect]
 
 
 def enabled() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
+    """Whether this database has a search index."""
+    return _dialect() in _BACKENDS
 
 
 def index_message(message) -> None:

@@ -18,9 +18,19 @@ from . import tokens
 TABLE = "message_fts"
 CREATE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
           "body, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')")
-# Kinds as searched: "file" is the spec's "others".
-KINDS = {"text": "text", "image": "image", "audio": "audio", "video": "video",
-         "file": "others"}
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _match(term: tokens.Term) -> str:
+    """One term as an FTS5 phrase, a prefix phrase when the term is one."""
+    return _quote(" ".join(term.tokens)) + ("*" if term.prefix else "")
+
+
+def _scope(tag: str, values) -> str:
+    return "(" + " OR ".join(_quote(tokens.scope_token(tag, v)) for v in values) + ")"
 
 
 def index_message(message: Message) -> None:
@@ -52,11 +62,11 @@ def find(chat_ids, query: str, *, sender_id=None, kind=None, since=None, until=N
     chat_ids = list(chat_ids)
     if not terms or not chat_ids:
         return [], highlights
-    parts = [*terms, tokens.scope(tokens.CHAT, chat_ids)]
+    parts = [*map(_match, terms), _scope(tokens.CHAT, chat_ids)]
     if sender_id is not None:
-        parts.append(tokens.scope(tokens.SENDER, [sender_id]))
+        parts.append(_scope(tokens.SENDER, [sender_id]))
     if kind is not None:
-        parts.append(tokens.scope(tokens.KIND, [KINDS[kind]]))
+        parts.append(_scope(tokens.KIND, [tokens.KINDS[kind]]))
     where = [f"{TABLE} MATCH :match", "m.chat_id IN :chats"]  # the join re-checks the scope
     params = {"match": " AND ".join(parts), "chats": chat_ids, "limit": limit + 1}
     if before is not None:

@@ -12,8 +12,6 @@ from ..access import access_chat
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Chat, Membership, Message, User
-from ..search.fts_sqlite import KINDS
-from ..search.snippets import snippet
 from .chats import private_peers
 
 PAGE_MAX = 50
@@ -45,9 +43,9 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
     """
     if not (query or "").strip():
         raise ValidationError("Type something to search for.", code="empty_query", field="q")
-    if kind is not None and kind not in KINDS:
-        raise ValidationError(f"kind is one of {', '.join(KINDS)}.", code="invalid_kind",
-                              field="kind")
+    if kind is not None and kind not in search.KINDS:
+        raise ValidationError(f"kind is one of {', '.join(search.KINDS)}.",
+                              code="invalid_kind", field="kind")
     since, until = _day(date_from, "from"), _day(date_to, "to", end=True)
     limit = max(1, min(limit, PAGE_MAX))
     rate_limits.spend(user.user_id, "search")
@@ -74,7 +72,7 @@ def _result(message: Message, chat: Chat, peers, highlights) -> dict:
         "message": payloads.message(message),
         "chat": {"chat_id": chat.chat_id, "is_private": chat.is_private,
                  "chat_name": peer.user_name if peer else chat.chat_name},
-        "snippet": snippet(message.msg_text, highlights),
+        "snippet": search.snippet(message.msg_text, highlights),
         "url": url_for("chats.chat_page", chat_id=chat.chat_id, around=message.msg_id,
                        _anchor=f"m{message.msg_id}"),
     }
