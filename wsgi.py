@@ -35,6 +35,7 @@ else:
 
 import errno  # noqa: E402
 import logging  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -42,8 +43,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from chatapp import create_app  # noqa: E402
 from chatapp.config import ConfigError  # noqa: E402
 from chatapp.database import upgrade_database  # noqa: E402
+from chatapp.extensions import socketio  # noqa: E402
+from chatapp.message_queue import start_listening  # noqa: E402
 from chatapp.services.connections import (  # noqa: E402
     forget_all_sockets,
+    leave_process,
+    start_heartbeat,
     start_revocation_sweep,
 )
 
@@ -70,14 +75,26 @@ def check_async_mode(app) -> None:
 
 def prepare(app) -> None:
     """What a serving process does before it serves: migrate (under a lock, so processes
-    starting together agree), forget stale sockets, start the revocation sweep."""
+    starting together agree), forget stale sockets, register with a heartbeat (reaping the
+    sockets of dead processes), start the revocation sweep."""
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(app)
     if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
         # A lone process starting has no live sockets: rows left by a crash are stale.
         with app.app_context():
             forget_all_sockets()
+    start_heartbeat(app)
     start_revocation_sweep(app)
+    start_listening(socketio)
+
+
+def leave(app) -> None:
+    """On a clean shutdown: this process's sockets are gone, so its users may be offline."""
+    with app.app_context():
+        try:
+            leave_process()
+        except Exception as error:  # noqa: BLE001 - the heartbeat timeout reaps them anyway
+            app.logger.warning("could not forget this process's sockets: %s", error)
 
 
 def open_listener(host: str, port: int) -> socket.socket:
@@ -105,15 +122,26 @@ def open_listener(host: str, port: int) -> socket.socket:
 
 
 def serve(listener: socket.socket) -> None:
-    """Serve until stopped; neither server sends tracebacks to clients."""
-    if ASYNC_MODE == "gevent":
-        from gevent.pywsgi import WSGIServer
+    """Serve until SIGTERM or SIGINT; neither server sends tracebacks to clients. Then forget
+    this process's sockets (its users go offline now, not at the heartbeat timeout)."""
+    try:
+        if ASYNC_MODE == "gevent":
+            import gevent
+            from gevent.pywsgi import WSGIServer
 
-        WSGIServer(listener, app).serve_forever()
-    else:
-        import eventlet.wsgi
+            server = WSGIServer(listener, app)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                gevent.signal_handler(signum, server.stop, 2)
+            server.serve_forever()
+        else:
+            import eventlet.wsgi
 
-        eventlet.wsgi.server(listener, app, log_output=True, debug=False)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            eventlet.wsgi.server(listener, app, log_output=True, debug=False)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        leave(app)
 
 
 def main() -> None:

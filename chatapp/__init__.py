@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     from .database import configure_engine, include_object
     from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from .i18n import init_babel
+    from .message_queue import queue_manager
     from .security import socket_origin_check
     from .socket_wire import WIRE_JSON, guard_socketio_packets
 
@@ -76,7 +77,8 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=_socketio_async_mode(app),
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
+        # Always given (None: no queue), so no app inherits an earlier app's manager.
+        client_manager=queue_manager(app, socketio),
         cors_allowed_origins=socket_origin_check(app.config["SOCKETIO_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["SOCKETIO_MAX_PAYLOAD"],
         json=WIRE_JSON,

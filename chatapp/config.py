@@ -40,6 +40,8 @@ class Defaults:
     SOCKETIO_ALLOWED_ORIGINS: list[str] = []
     # A Redis URL here makes several server processes share Socket.IO rooms.
     SOCKETIO_MESSAGE_QUEUE = ""
+    # The message queue's channel: installations sharing one Redis need one channel each.
+    SOCKETIO_CHANNEL = "flask-socketio"
 
     SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -69,6 +71,12 @@ class Defaults:
     # How often a serving process looks for sockets whose session ended without it hearing
     # (an account disabled from the command line); seconds.
     SESSION_SWEEP_SECONDS = 0.5
+
+    # Each serving process writes a heartbeat this often (seconds); one silent for
+    # PROCESS_TIMEOUT_SECONDS is taken for dead and its sockets are forgotten (its users go
+    # offline). Keep the timeout well above the heartbeat.
+    PROCESS_HEARTBEAT_SECONDS = 5.0
+    PROCESS_TIMEOUT_SECONDS = 30.0
 
     # Bring the database to the newest schema when the server starts.
     AUTO_MIGRATE = True

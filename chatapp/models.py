@@ -312,3 +312,19 @@ class UserSocket(db.Model):
     # The user's session_version when the socket connected: once the user's moves on (log-out,
     # password change, disabling), the socket belongs to an ended session and is cut.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The serving process holding the socket (ServerProcess.process_id). When that process
+    # dies without cleaning up, its sockets are reaped once its heartbeat is stale.
+    process_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class ServerProcess(db.Model):
+    """A serving process and its heartbeat: how the others learn that it died (kill -9, a
+    crash, a lost machine) and reap the sockets it held, so nobody stays "online"."""
+
+    __tablename__ = "server_processes"
+
+    process_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[float] = mapped_column(Float, default=now)
+    heartbeat_at: Mapped[float] = mapped_column(Float, default=now, index=True)

@@ -26,7 +26,7 @@ graceful_timeout = 10
 
 def post_worker_init(worker):
     """Before the worker serves: what ``python wsgi.py`` does (migrate under the lock, forget
-    stale sockets, start the revocation sweep)."""
+    stale sockets, register with a heartbeat, start the revocation sweep)."""
     import wsgi
 
     if wsgi.ASYNC_MODE != "gevent":
@@ -34,3 +34,11 @@ def post_worker_init(worker):
     wsgi.setup_logging()
     wsgi.check_async_mode(wsgi.app)
     wsgi.prepare(wsgi.app)
+
+
+def worker_exit(server, worker):
+    """A clean stop: forget this worker's sockets at once (a killed one is reaped by the
+    others' heartbeat check)."""
+    import wsgi
+
+    wsgi.leave(wsgi.app)

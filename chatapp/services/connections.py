@@ -10,6 +10,9 @@ not reach (``flask users disable`` run from a shell, with no message queue betwe
 """
 
 import logging
+import os
+import socket
+import uuid
 
 from sqlalchemy import delete, func, or_, select, union, update
 from sqlalchemy.orm import aliased
@@ -17,10 +20,14 @@ from sqlalchemy.orm import aliased
 from ..database import write_transaction
 from ..errors import NotAuthenticated
 from ..extensions import db, socketio
-from ..models import Friendship, Membership, User, UserSocket, now
+from ..models import Friendship, Membership, ServerProcess, User, UserSocket, now
 from ..realtime import chat_room, emit_to_users, end_sockets, is_local_socket, user_room
 
 log = logging.getLogger(__name__)
+
+# This serving process's id in server_processes, once ``register_process`` ran; None where
+# nothing serves (tests on the test client, ``flask`` commands).
+_process_id: str | None = None
 
 
 def _socket_count(user_id: int) -> int:
@@ -53,7 +60,8 @@ def connect_socket(user: User, sid: str) -> list[str]:
     """
     with write_transaction():
         db.session.merge(UserSocket(sid=sid, user_id=user.user_id, connected_at=now(),
-                                    session_version=user.session_version))
+                                    session_version=user.session_version,
+                                    process_id=_process_id))
         came_online = _socket_count(user.user_id) == 1
     if _revoked_sids(UserSocket.sid == sid):
         with write_transaction():
@@ -142,6 +150,93 @@ def presence(user_ids) -> dict[int, dict]:
 
 
 def forget_all_sockets() -> None:
-    """Forget every socket: when a lone server process starts, none can be connected."""
+    """Forget every socket and process: when a lone server process starts, none can be
+    connected."""
     with write_transaction():
         db.session.execute(delete(UserSocket))
+        db.session.execute(delete(ServerProcess))
+
+
+# --- serving processes: heartbeats, reaping the dead, leaving cleanly ------------------------
+
+
+def register_process() -> str:
+    """Record this serving process, with a fresh id and heartbeat; return the id."""
+    global _process_id
+    _process_id = uuid.uuid4().hex
+    with write_transaction():
+        db.session.add(ServerProcess(process_id=_process_id, host=socket.gethostname()[:255],
+                                     pid=os.getpid(), started_at=now(), heartbeat_at=now()))
+    return _process_id
+
+
+def heartbeat() -> None:
+    """Tell the other processes this one is alive."""
+    with write_transaction():
+        beat = db.session.execute(update(ServerProcess).where(
+            ServerProcess.process_id == _process_id).values(heartbeat_at=now()))
+        if beat.rowcount == 0:
+            # Another process took this one for dead (it missed beats for PROCESS_TIMEOUT
+            # seconds) and reaped its socket rows; its sockets count again when they reconnect.
+            log.warning("this process was taken for dead and its sockets were forgotten")
+            db.session.add(ServerProcess(process_id=_process_id, host=socket.gethostname()[:255],
+                                         pid=os.getpid(), started_at=now(), heartbeat_at=now()))
+
+
+def _forget_processes(where) -> int:
+    """Forget the processes matching ``where`` and every socket they held; whoever is left
+    with no socket goes offline. Returns how many processes were forgotten."""
+    with write_transaction():
+        gone = list(db.session.scalars(select(ServerProcess.process_id).where(where)))
+        if not gone:
+            return 0
+        users = set(db.session.scalars(select(UserSocket.user_id).where(
+            UserSocket.process_id.in_(gone))))
+        db.session.execute(delete(UserSocket).where(UserSocket.process_id.in_(gone)))
+        db.session.execute(delete(ServerProcess).where(ServerProcess.process_id.in_(gone)))
+        offline = sorted(u for u in users if _socket_count(u) == 0)
+        seen = now()
+        if offline:
+            db.session.execute(update(User).where(User.user_id.in_(offline))
+                               .values(last_seen=seen))
+    for user_id in offline:
+        _announce(user_id, False, seen)
+    return len(gone)
+
+
+def reap_dead_processes(timeout: float) -> int:
+    """Forget the sockets of processes whose last heartbeat is older than ``timeout``
+    seconds (killed, crashed, their machine lost); return how many processes died."""
+    return _forget_processes(ServerProcess.heartbeat_at < now() - timeout)
+
+
+def leave_process() -> None:
+    """On a clean shutdown: forget this process and its sockets at once."""
+    if _process_id is not None:
+        _forget_processes(ServerProcess.process_id == _process_id)
+
+
+def start_heartbeat(app) -> None:
+    """On a serving process: register it, reap the dead at once, then beat and reap every
+    ``PROCESS_HEARTBEAT_SECONDS``. A process silent for ``PROCESS_TIMEOUT_SECONDS`` is dead."""
+    interval = app.config["PROCESS_HEARTBEAT_SECONDS"]
+    timeout = app.config["PROCESS_TIMEOUT_SECONDS"]
+    with app.app_context():
+        register_process()
+        reap_dead_processes(timeout)
+
+    def beat_forever():
+        while True:
+            socketio.sleep(interval)
+            with app.app_context():
+                try:
+                    heartbeat()
+                    reaped = reap_dead_processes(timeout)
+                    if reaped:
+                        log.info("reaped the sockets of %d dead process(es)", reaped)
+                except Exception as error:  # keep beating; the next round may succeed
+                    log.warning("heartbeat failed: %s", error)
+                finally:
+                    db.session.remove()
+
+    socketio.start_background_task(beat_forever)

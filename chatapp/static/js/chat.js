@@ -668,6 +668,7 @@
     }, 10000);
     if (socket) {
       socket.on("connect", onConnect);
+      socket.on("catch_up_needed", onConnect);  // live events were lost: as after a reconnect
       socket.on("message_created", onCreated);
       socket.on("message_recalled", onRecalled);
       socket.on("messages_read", onRead);

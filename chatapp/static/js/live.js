@@ -386,7 +386,9 @@
     return;
   }
   setState("connecting");
-  var socket = window.io();  // same origin; the session cookie says who we are
+  // Same origin; the session cookie says who we are. WebSocket first: one connection, which
+  // needs no sticky load balancer; polling only where WebSocket cannot get through.
+  var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
   window.chatappSocket = socket;
   var connectedBefore = false;
   socket.on("connect", function () {
@@ -411,6 +413,8 @@
       location.assign(cfg.url);  // the server sends it to log in, and back here after
     }, function () { setState("offline"); });
   });
+  // The server's message queue was down: live events may have been lost meanwhile.
+  socket.on("catch_up_needed", scheduleRefresh);
   socket.on("presence_changed", showPresence);
   socket.on("message_created", notify);
   EVENTS.forEach(function (name) {
