@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 VENDOR := chatapp/static/vendor
 
-.PHONY: run test install install-test vendor translations browser lint bench-messaging bench-search bench-flood clean
+.PHONY: run test install install-test vendor translations browser services lint bench-messaging bench-search bench-flood bench-scale-out clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,24 @@ run: install
 browser:
 	bash scripts/ensure-chromium.sh
 
+# nginx and redis-server, which the scale-out tests start themselves (installed when missing).
+services:
+	bash scripts/ensure-services.sh
+
 lint: install-test
 	$(BIN)/ruff check .
 
-# Lint, then the whole suite: unit, socket, server and browser tests.
-test: install-test browser
+# Lint, then the whole suite once per database engine in TEST_DATABASES: on SQLite every test
+# (unit, socket, server and browser); on PostgreSQL (CHATAPP_TEST_POSTGRES) all but the
+# SQLite-only ones (tests/conftest.py). Both engines run even when the first fails.
+TEST_DATABASES ?= sqlite postgresql
+
+test: install-test browser services
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	status=0; for engine in $(TEST_DATABASES); do \
+	    echo "== tests on $$engine"; \
+	    $(BIN)/python -m pytest --database $$engine $(PYTEST_ARGS) || status=1; \
+	done; exit $$status
 
 # Benchmarks (bench/README.md): figures are printed and written to bench/out/.
 bench-messaging: install-test
@@ -59,6 +70,9 @@ bench-search: install-test
 
 bench-flood: install-test
 	$(BIN)/python bench/flood.py
+
+bench-scale-out: install-test services
+	$(BIN)/python bench/scale_out.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts node_modules $(VENDOR)

@@ -1,16 +1,25 @@
-"""Shared fixtures: an app on a real SQLite file (WAL) per test, named people, logged-in clients.
+"""Shared fixtures: an app on its own database per test, named people, logged-in clients.
 
-The schema is built once per run by the real migrations into a template database; each test
-gets its own copy of that file, so tests stay independent and fast.
+One switch picks the database engine for every app the suite builds: ``--database postgresql``
+or ``CHATAPP_TEST_DATABASE=postgresql`` (default ``sqlite``). The schema is built once per run
+(per xdist worker) by the real migrations into a template database; each test gets its own copy:
+a copy of the SQLite file (WAL), or ``CREATE DATABASE ... TEMPLATE`` on the PostgreSQL server
+at ``CHATAPP_TEST_POSTGRES``. Tests that do not follow the switch (``NOT_SWITCHED``: SQLite's
+own behaviour is marked ``sqlite_only``) run in the SQLite run only.
 """
 
 import io
+import itertools
 import os
 import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from chatapp import create_app
 from chatapp.database import upgrade_database
@@ -18,42 +27,195 @@ from chatapp.extensions import db, socketio
 from chatapp.services import accounts
 
 PASSWORD = "correct horse battery"
+ENGINES = ("sqlite", "postgresql")
+PG_ADMIN_URL = os.environ.get("CHATAPP_TEST_POSTGRES",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _test_config(tmp_path, db_file):
-    return {
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database", choices=ENGINES, default=os.environ.get("CHATAPP_TEST_DATABASE", "sqlite"),
+        help="the engine every test app runs on (default: $CHATAPP_TEST_DATABASE or sqlite)")
+
+
+def pytest_configure(config):
+    engine = config.getoption("--database")
+    if engine not in ENGINES:
+        raise pytest.UsageError(f"CHATAPP_TEST_DATABASE={engine!r}: expected one of {ENGINES}")
+
+
+def pytest_report_header(config):
+    return f"database: {config.getoption('--database')}"
+
+
+# Tests that do not follow the switch, run once (in the SQLite run, where they always ran):
+# SQLite's own behaviour; live servers and browsers (their processes use the instance folder's
+# SQLite, or a PostgreSQL URL the test gives them); tests that make their own PostgreSQL database.
+NOT_SWITCHED = ("sqlite_only", "server", "browser", "postgres")
+
+
+def _runs_on(item, engine):
+    """Whether a test runs when the suite's apps use ``engine``."""
+    if engine == "sqlite":
+        return True
+    return not any(item.get_closest_marker(name) for name in NOT_SWITCHED)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect (not skip: CI fails on skips) what does not run on this run's engine."""
+    engine = config.getoption("--database")
+    keep = [item for item in items if _runs_on(item, engine)]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
+
+def _test_config(tmp_path, database_url):
+    config = {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         # Real scrypt, cheaper parameters: the suite hashes hundreds of passwords.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "RATELIMIT_ENABLED": False,
     }
+    if database_url.startswith("postgresql"):
+        # A throwaway database need not wait for the disk on each commit.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": "-c synchronous_commit=off"}}
+    return config
+
+
+class SqliteDatabases:
+    """A migrated template file, copied for each app."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.template = folder / "template.db"
+        self.names = itertools.count()
+
+    def migrate_template(self):
+        app = create_app(_test_config(self.folder, f"sqlite:///{self.template}"))
+        upgrade_database(app)
+        with app.app_context():
+            db.engine.dispose()  # closes the connections; the WAL is checkpointed into the file
+
+    def create(self, folder):
+        """A new database with the template's schema: its URL."""
+        db_file = folder / f"chatapp-{next(self.names)}.db"
+        shutil.copyfile(self.template, db_file)
+        return f"sqlite:///{db_file}"
+
+    def drop(self, url):
+        """Nothing to do: the file goes with the test's temporary folder."""
+
+    def close(self):
+        """Nothing to do: the template goes with the run's temporary folder."""
+
+
+class PostgresDatabases:
+    """A migrated template database on the server, copied by ``CREATE DATABASE ... TEMPLATE``
+    for each app. Names carry the xdist worker and a random part, so parallel runs (and
+    parallel workers) never meet. Copies are made, and dropped, by one background thread while
+    tests run: the next copy is ready when a test asks (a copy takes ~0.2 s)."""
+
+    def __init__(self, folder, admin_url=PG_ADMIN_URL):
+        self.folder = folder
+        self.admin_url = make_url(admin_url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.prefix = f"chatapp_test_{worker}_{uuid.uuid4().hex[:8]}"
+        self.template = f"{self.prefix}_template"
+        self.names = itertools.count()
+        self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with self.admin.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+            self.admin.dispose()
+            require(False, f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}")
+        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+        self.next = None  # the copy being made for the next test that asks
+        self.dropping = []
+
+    def url(self, name):
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def _run(self, sql):
+        with self.admin.connect() as conn:
+            conn.execute(text(sql))
+
+    def migrate_template(self):
+        self._run(f'CREATE DATABASE "{self.template}"')
+        app = create_app(_test_config(self.folder, self.url(self.template)))
+        upgrade_database(app)
+        with app.app_context():
+            db.engine.dispose()  # a template may have no connections while it is copied
+
+    def _copy(self):
+        name = f"{self.prefix}_{next(self.names)}"
+        self._run(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return self.url(name)
+
+    def _drop(self, name):
+        self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def create(self, folder):
+        """A new database with the template's schema: its URL (``folder`` is not needed)."""
+        ready = self.next.result() if self.next else self._copy()
+        self.next = self.background.submit(self._copy)
+        return ready
+
+    def drop(self, url):
+        """Drop the database, in the background (its connections are cut)."""
+        self.dropping.append(self.background.submit(self._drop, make_url(url).database))
+
+    def close(self):
+        """Drop the last copies and the template once the background work is done."""
+        try:
+            if self.next:
+                self.drop(self.next.result())
+            for future in self.dropping:
+                future.result()
+        finally:
+            self.background.shutdown()
+            self._drop(self.template)
+            self.admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory):
-    """A database file migrated to the newest revision, copied by each test."""
-    base = tmp_path_factory.mktemp("template")
-    db_file = base / "template.db"
-    app = create_app(_test_config(base, db_file))
-    upgrade_database(app)
-    with app.app_context():
-        db.engine.dispose()  # closes the connections; the WAL is checkpointed into the file
-    return db_file
+def database_engine(pytestconfig):
+    """The engine this run's apps use: "sqlite" or "postgresql"."""
+    return pytestconfig.getoption("--database")
+
+
+@pytest.fixture(scope="session")
+def template_db(database_engine, tmp_path_factory):
+    """The databases of this run: a template migrated to the newest revision, and its copies."""
+    folder = tmp_path_factory.mktemp("template")
+    kind = SqliteDatabases if database_engine == "sqlite" else PostgresDatabases
+    databases = kind(folder)
+    try:
+        databases.migrate_template()
+        yield databases
+    finally:
+        databases.close()
 
 
 @pytest.fixture
 def make_app(tmp_path, template_db):
-    """Build an app on a fresh copy of the template database; ``overrides`` change config."""
-    apps = []
+    """Build an app on a fresh copy of the template database; ``overrides`` change config
+    (an ``SQLALCHEMY_DATABASE_URI`` there is used as given, and nothing is copied)."""
+    apps, created = [], []
 
     def build(**overrides):
-        db_file = tmp_path / f"chatapp-{len(apps)}.db"
-        shutil.copyfile(template_db, db_file)
-        app = create_app(_test_config(tmp_path, db_file) | overrides)
+        if "SQLALCHEMY_DATABASE_URI" in overrides:
+            url = overrides["SQLALCHEMY_DATABASE_URI"]
+        else:
+            url = template_db.create(tmp_path)
+            created.append(url)
+        app = create_app(_test_config(tmp_path, url) | overrides)
         apps.append(app)
         return app
 
@@ -61,6 +223,8 @@ def make_app(tmp_path, template_db):
     for app in apps:
         with app.app_context():
             db.engine.dispose()
+    for url in created:
+        template_db.drop(url)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ import socketio
 from tests.conftest import PASSWORD
 from tests.live_server import HttpApi, LiveServer
 
-pytestmark = pytest.mark.server
+# It reads the instance folder's SQLite file behind the server's back.
+pytestmark = [pytest.mark.server, pytest.mark.sqlite_only]
 
 TABLES = {"users", "chats", "messages", "friendships", "memberships", "message_reads",
           "alembic_version"}

@@ -15,6 +15,13 @@ OFFLINE_FAILURE = "net::ERR_INTERNET_DISCONNECTED"
 OFFLINE_CONSOLE_ERROR = f"Failed to load resource: {OFFLINE_FAILURE}"
 
 
+def is_offline_failure(text: str) -> bool:
+    """Whether a console error is Chromium's report of a request, or a WebSocket connection
+    attempt (the client tries WebSocket first), that failed because the context is offline."""
+    return text == OFFLINE_CONSOLE_ERROR or (
+        text.startswith("WebSocket connection to ") and text.endswith(OFFLINE_FAILURE))
+
+
 def expect(*args, **kwargs):
     """Playwright's expect, imported late so collecting the tests works without it."""
     from playwright.sync_api import expect as playwright_expect
@@ -46,7 +53,7 @@ class ConsoleRecorder:
         if msg.type != "error":
             return
         line = f"{name} console: {msg.text}"
-        if self.offline_window and msg.text == OFFLINE_CONSOLE_ERROR:
+        if self.offline_window and is_offline_failure(msg.text):
             self.excused.append(line)
         else:
             self.problems.append(line)
