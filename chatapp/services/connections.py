@@ -121,22 +121,31 @@ def sweep_revoked_sockets() -> int:
 def start_revocation_sweep(app) -> None:
     """On a serving process: sweep for sockets of ended sessions every
     ``SESSION_SWEEP_SECONDS``, so none outlives its session by more than about that."""
-    interval = app.config["SESSION_SWEEP_SECONDS"]
 
-    def sweep_forever():
+    def sweep():
+        swept = sweep_revoked_sockets()
+        if swept:
+            log.info("cut %d socket(s) of ended sessions", swept)
+
+    _every(app, app.config["SESSION_SWEEP_SECONDS"], sweep, "session sweep")
+
+
+def _every(app, interval: float, work, what: str) -> None:
+    """Run ``work`` in the app context every ``interval`` seconds, in a background task, for
+    the life of the process; a failed round is logged, and the next one tries again."""
+
+    def forever():
         while True:
             socketio.sleep(interval)
             with app.app_context():
                 try:
-                    swept = sweep_revoked_sockets()
-                    if swept:
-                        log.info("cut %d socket(s) of ended sessions", swept)
-                except Exception as error:  # keep sweeping; the next round may succeed
-                    log.warning("session sweep failed: %s", error)
+                    work()
+                except Exception as error:  # noqa: BLE001 - keep going; the next round may work
+                    log.warning("%s failed: %s", what, error)
                 finally:
                     db.session.remove()
 
-    socketio.start_background_task(sweep_forever)
+    socketio.start_background_task(forever)
 
 
 def presence(user_ids) -> dict[int, dict]:
@@ -219,24 +228,15 @@ def leave_process() -> None:
 def start_heartbeat(app) -> None:
     """On a serving process: register it, reap the dead at once, then beat and reap every
     ``PROCESS_HEARTBEAT_SECONDS``. A process silent for ``PROCESS_TIMEOUT_SECONDS`` is dead."""
-    interval = app.config["PROCESS_HEARTBEAT_SECONDS"]
     timeout = app.config["PROCESS_TIMEOUT_SECONDS"]
     with app.app_context():
         register_process()
         reap_dead_processes(timeout)
 
-    def beat_forever():
-        while True:
-            socketio.sleep(interval)
-            with app.app_context():
-                try:
-                    heartbeat()
-                    reaped = reap_dead_processes(timeout)
-                    if reaped:
-                        log.info("reaped the sockets of %d dead process(es)", reaped)
-                except Exception as error:  # keep beating; the next round may succeed
-                    log.warning("heartbeat failed: %s", error)
-                finally:
-                    db.session.remove()
+    def beat():
+        heartbeat()
+        reaped = reap_dead_processes(timeout)
+        if reaped:
+            log.info("reaped the sockets of %d dead process(es)", reaped)
 
-    socketio.start_background_task(beat_forever)
+    _every(app, app.config["PROCESS_HEARTBEAT_SECONDS"], beat, "heartbeat")
