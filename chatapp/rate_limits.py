@@ -10,6 +10,7 @@ the config (``SEND_RATE_LIMIT`` and so on, Flask-Limiter syntax such as
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -28,10 +29,16 @@ ACTIONS = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(spec: str) -> tuple:
+    """The limits of a setting's value, parsed once per distinct value."""
+    return tuple(parse_many(spec))
+
+
 def _checks(user_id: int, actions) -> list:
     return [(item, ("user", action, str(user_id)))
             for action in actions
-            for item in parse_many(current_app.config[ACTIONS[action]])]
+            for item in _parsed(current_app.config[ACTIONS[action]])]
 
 
 def _refusal(strategy, full) -> RateLimited:

@@ -85,13 +85,21 @@ def online(api, user_id):
     return chat["other_user"]["online"]
 
 
-def test_a_killed_process_leaves_nobody_online_beyond_the_timeout(cluster):
+def alice_on_first_bob_watching(cluster, prefix):
+    """Two processes; alice, connected to the first, and her friend bob, watching her
+    presence from the second."""
     first, second = cluster(), cluster()
-    (alice_api, alice), (bob_api, bob) = friends(second.url, "kill-alice", "kill-bob")
+    (alice_api, alice), (bob_api, _) = friends(second.url, f"{prefix}-alice", f"{prefix}-bob")
     alice_sock = socketio.Client(reconnection=False)
     alice_sock.connect(first.url, headers={"Cookie": alice_api.cookie_header()},
                        transports=["websocket"], wait_timeout=5)
     bob_sock = watcher(second.url, bob_api)
+    bob_sock.alice_sock = alice_sock  # kept alive as long as the test holds bob's
+    return first, second, alice, bob_api, bob_sock
+
+
+def test_a_killed_process_leaves_nobody_online_beyond_the_timeout(cluster):
+    first, second, alice, bob_api, bob_sock = alice_on_first_bob_watching(cluster, "kill")
     try:
         assert online(bob_api, alice.user_id)
         os.kill(first.process.pid, signal.SIGKILL)
@@ -107,12 +115,7 @@ def test_a_killed_process_leaves_nobody_online_beyond_the_timeout(cluster):
 
 
 def test_a_process_stopped_cleanly_takes_its_users_offline_at_once(cluster):
-    first, second = cluster(), cluster()
-    (alice_api, alice), (bob_api, bob) = friends(second.url, "term-alice", "term-bob")
-    alice_sock = socketio.Client(reconnection=False)
-    alice_sock.connect(first.url, headers={"Cookie": alice_api.cookie_header()},
-                       transports=["websocket"], wait_timeout=5)
-    bob_sock = watcher(second.url, bob_api)
+    first, second, alice, bob_api, bob_sock = alice_on_first_bob_watching(cluster, "term")
     try:
         assert online(bob_api, alice.user_id)
         first.process.send_signal(signal.SIGTERM)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from .. import payloads, rate_limits, search, storage
 from ..access import access_chat, private_peer
 from ..database import write_transaction
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
 from ..extensions import db
 from ..models import (
     MSG_TEXT_MAX,
@@ -120,15 +120,15 @@ def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
     never refused for them.
     Sending counts as reading: the sender's read position moves to their message.
     """
-    refused = rate_limits.refusal(user.user_id, *spend)
-    if refused is not None:
+    try:
+        rate_limits.spend(user.user_id, *spend)  # before the write lock: see rate_limits.spend
+    except RateLimited:
         # Over the limit: answer without taking the write lock, so that a flood from one
         # person costs the others' sends nothing. A retry of a stored message still gets it.
         earlier = _earlier_send(user, client_msg_id, access_chat(user, chat_id).chat_id)
         if earlier is None:
-            raise refused
+            raise
         return earlier, False
-    rate_limits.spend(user.user_id, *spend)  # before the write lock: see rate_limits.spend
     try:
         with write_transaction():
             membership = access_chat(user, chat_id)
