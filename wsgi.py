@@ -35,6 +35,7 @@ else:
 
 import errno  # noqa: E402
 import logging  # noqa: E402
+import resource  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 
@@ -88,6 +89,14 @@ def prepare(app) -> None:
     start_listening(socketio)
 
 
+def log_capacity(app) -> int:
+    """Raise the open-file limit and say how many sockets this process can hold; returns it."""
+    open_files = raise_open_file_limit()
+    capacity = socket_capacity(open_files)
+    app.logger.info("open-file limit %d: room for about %d open sockets", open_files, capacity)
+    return capacity
+
+
 def leave(app) -> None:
     """On a clean shutdown: this process's sockets are gone, so its users may be offline."""
     with app.app_context():
@@ -95,6 +104,35 @@ def leave(app) -> None:
             leave_process()
         except Exception as error:  # noqa: BLE001 - the heartbeat timeout reaps them anyway
             app.logger.warning("could not forget this process's sockets: %s", error)
+
+
+# File descriptors kept aside from sockets: the listener, database connections, log files.
+RESERVED_FILES = 100
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's open-file limit (soft) to its hard limit, and return it.
+
+    Every open socket costs file descriptors, and a soft limit of 1,024 (a common default)
+    would refuse connections long before memory runs out. The hard limit is the operator's:
+    raise it with systemd's LimitNOFILE or /etc/security/limits.conf.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard
+    if hard == resource.RLIM_INFINITY:
+        with open("/proc/sys/fs/nr_open") as nr_open:  # the kernel's per-process ceiling
+            target = int(nr_open.read())
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def socket_capacity(open_files: int) -> int:
+    """How many clients ``open_files`` descriptors hold: a WebSocket on gevent takes two
+    (simple-websocket keeps a duplicate of the connection), on eventlet one."""
+    per_socket = 2 if ASYNC_MODE == "gevent" else 1
+    return max(1, (open_files - RESERVED_FILES) // per_socket)
 
 
 def open_listener(host: str, port: int) -> socket.socket:
@@ -116,7 +154,7 @@ def open_listener(host: str, port: int) -> socket.socket:
             sys.exit(f"chatapp: {host}:{port} is already in use (another server?). Stop it, or "
                      "set CHATAPP_PORT to a free port.")
         sys.exit(f"chatapp: cannot listen on {host}:{port}: {error.strerror}")
-    listener.listen(1024)
+    listener.listen(4096)  # the kernel caps it at net.core.somaxconn
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return listener
 
@@ -137,7 +175,9 @@ def serve(listener: socket.socket) -> None:
             import eventlet.wsgi
 
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            eventlet.wsgi.server(listener, app, log_output=True, debug=False)
+            # eventlet's default max_size (1,024 connections) would be a hidden cap.
+            eventlet.wsgi.server(listener, app, log_output=True, debug=False,
+                                 max_size=socket_capacity(raise_open_file_limit()))
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
@@ -156,6 +196,7 @@ def main() -> None:
         hide_password=True)
     app.logger.info("chatapp serving on http://%s:%s with %s (database %s)", host, port,
                     ASYNC_MODE, database)
+    log_capacity(app)
     serve(listener)
 
 

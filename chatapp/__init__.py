@@ -83,7 +83,7 @@ def register_extensions(app: Flask) -> None:
         max_http_buffer_size=app.config["SOCKETIO_MAX_PAYLOAD"],
         json=WIRE_JSON,
     )
-    guard_socketio_packets(socketio.server)
+    guard_socketio_packets(socketio.server, app.config["SOCKETIO_WEBSOCKET_COMPRESSION"])
 
 
 def register_blueprints(app: Flask) -> None:

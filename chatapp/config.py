@@ -50,6 +50,10 @@ class Defaults:
     TYPING_THROTTLE_SECONDS = 2
     # Largest Socket.IO message accepted (bytes); bigger ones close the connection.
     SOCKETIO_MAX_PAYLOAD = 64 * 1024
+    # permessage-deflate on WebSocket frames. Off: for chat-sized frames it cost about 90 KB
+    # of memory per open socket and a sixth of the server's CPU for little saved bandwidth
+    # (docs/architecture.md, "Transport"). Turn on for slow links where bytes matter more.
+    SOCKETIO_WEBSOCKET_COMPRESSION = False
 
     # Passwords: werkzeug's scrypt. Tests lower the cost; production keeps werkzeug's default.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)

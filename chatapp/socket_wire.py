@@ -78,21 +78,36 @@ class _CheckedFrames:
         return getattr(self._ws, name)
 
 
-def checked_websocket(driver_websocket):
-    """Wrap an Engine.IO async driver's WebSocket class so its frames are checked first."""
+def checked_websocket(driver_websocket, compression: bool = False):
+    """Wrap an Engine.IO async driver's WebSocket class so its frames are checked first.
+
+    Unless ``compression``, the client's offer of permessage-deflate is dropped before the
+    handshake (both simple-websocket and eventlet read it from the WSGI environ), so frames go
+    out uncompressed: docs/architecture.md gives the measurements behind that default.
+    """
 
     def websocket(handler, server):
-        return driver_websocket(lambda ws: handler(_CheckedFrames(ws)), server)
+        accept = driver_websocket(lambda ws: handler(_CheckedFrames(ws)), server)
+        if compression:
+            return accept
+
+        def accept_uncompressed(environ, start_response):
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+            return accept(environ, start_response)
+
+        return accept_uncompressed
 
     return websocket
 
 
-def guard_socketio_packets(server) -> None:
-    """Install the guards on a python-socketio ``Server`` (after ``SocketIO.init_app``)."""
+def guard_socketio_packets(server, compression: bool = False) -> None:
+    """Install the guards on a python-socketio ``Server`` (after ``SocketIO.init_app``), and
+    the WebSocket compression choice."""
     eio = server.eio
     # Engine.IO looks its WebSocket class up in this per-server table of the async driver.
     if eio._async.get("websocket") is not None:
-        eio._async = {**eio._async, "websocket": checked_websocket(eio._async["websocket"])}
+        eio._async = {**eio._async,
+                      "websocket": checked_websocket(eio._async["websocket"], compression)}
 
     handle_message = eio.handlers["message"]
 

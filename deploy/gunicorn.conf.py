@@ -18,7 +18,7 @@ import sys
 bind = f"{os.environ.get('CHATAPP_HOST', '127.0.0.1')}:{os.environ.get('CHATAPP_PORT', '5000')}"
 worker_class = "gevent"
 workers = 1  # never more: see above
-worker_connections = 10_000
+worker_connections = 10_000  # post_worker_init sets it from the open-file limit
 reuse_port = False
 accesslog = "-"  # one line per request on standard output, like python wsgi.py
 graceful_timeout = 10
@@ -26,7 +26,8 @@ graceful_timeout = 10
 
 def post_worker_init(worker):
     """Before the worker serves: what ``python wsgi.py`` does (migrate under the lock, forget
-    stale sockets, register with a heartbeat, start the revocation sweep)."""
+    stale sockets, register with a heartbeat, start the revocation sweep, raise the open-file
+    limit and size the connection pool to it)."""
     import wsgi
 
     if wsgi.ASYNC_MODE != "gevent":
@@ -34,6 +35,8 @@ def post_worker_init(worker):
     wsgi.setup_logging()
     wsgi.check_async_mode(wsgi.app)
     wsgi.prepare(wsgi.app)
+    # Before the worker's run() sizes its connection pool from this.
+    worker.worker_connections = wsgi.log_capacity(wsgi.app)
 
 
 def worker_exit(server, worker):
