@@ -6,6 +6,7 @@ use these.
 """
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from .errors import Forbidden, NotFound, ValidationError
 from .extensions import db
@@ -23,6 +24,7 @@ def access_chat(user: User, chat_id, *, for_update: bool = False) -> Membership:
     stmt = (
         select(Membership)
         .join(Chat, Chat.chat_id == Membership.chat_id)
+        .options(contains_eager(Membership.chat))  # one statement for both
         .where(Membership.chat_id == chat_id, Membership.user_id == user.user_id)
     )
     if for_update:

@@ -8,8 +8,9 @@ locked" when its read snapshot cannot be upgraded.
 """
 
 import fcntl
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from sqlalchemy import event, text
@@ -18,6 +19,10 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 _immediate: ContextVar[bool] = ContextVar("chatapp_begin_immediate", default=False)
+# SQLite writers of this process take turns here before BEGIN IMMEDIATE (a cooperative lock
+# once gevent or eventlet patched threading), so SQLite's busy handler, which sleeps in C and
+# would stall every greenlet of the process, only ever waits for other processes.
+_sqlite_writers = threading.RLock()
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
@@ -42,25 +47,40 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(keep=None) -> Iterator[None]:
     """Run the block in one write transaction: commit at the end, roll back on error.
 
     Any read transaction the session holds is ended first, so the write starts from a fresh
-    snapshot with the write lock held. Services are the only callers.
+    snapshot with the write lock held, and every object loaded before is expired (read again
+    on its next use), except ``keep``: an object the caller knows to be current enough, such
+    as the user this request authenticated a moment ago, whose reload would cost a statement.
+    Services are the only callers.
     """
     session = db.session()  # the scoped session's current Session
     if session.in_transaction():
-        session.commit()
-    token = _immediate.set(True)
-    try:
-        session.connection()  # begins now, as BEGIN IMMEDIATE on SQLite
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        _immediate.reset(token)
+        if keep is None:
+            session.commit()
+        else:
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
+            for obj in list(session.identity_map.values()):
+                if obj is not keep:
+                    session.expire(obj)
+    in_turn = _sqlite_writers if session.get_bind().dialect.name == "sqlite" else nullcontext()
+    with in_turn:
+        token = _immediate.set(True)
+        try:
+            session.connection()  # begins now, as BEGIN IMMEDIATE on SQLite
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _immediate.reset(token)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

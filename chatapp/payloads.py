@@ -2,16 +2,25 @@
 
 import os
 
-from flask import url_for
+from flask import g, url_for
 
 from . import notices
 from .models import MsgType, User
 
 
 def avatar_url(user: User) -> str:
-    """The avatar URL; it changes whenever the avatar does, so browsers may cache it."""
-    version = os.path.splitext(os.path.basename(user.user_icon))[0][:12] if user.user_icon else "0"
-    return url_for("auth.avatar", user_id=user.user_id, v=version)
+    """The avatar URL; it changes whenever the avatar does, so browsers may cache it.
+
+    Built once per user and avatar in a request (a history page names the same few senders
+    fifty times, and ``url_for`` is a large part of such a page's cost)."""
+    key = (user.user_id, user.user_icon)
+    built = g.setdefault("avatar_urls", {})
+    url = built.get(key)
+    if url is None:
+        version = (os.path.splitext(os.path.basename(user.user_icon))[0][:12]
+                   if user.user_icon else "0")
+        url = built[key] = url_for("auth.avatar", user_id=user.user_id, v=version)
+    return url
 
 
 def user_public(user: User) -> dict:
@@ -71,14 +80,15 @@ def chat_summary(chat, viewer_membership, other=None, *, last_message=None, unre
     }
 
 
-def message(msg) -> dict:
+def message(msg, sender: dict | None = None) -> dict:
     """A stored message, as every member receives it. System notices come decoded, with
-    their English sentence as ``text``."""
+    their English sentence as ``text``. ``sender``: the sender's ``user_public``, when the
+    caller has it already (no load of the sender)."""
     body = {
         "msg_id": msg.msg_id,
         "chat_id": msg.chat_id,
         "seq": msg.seq,
-        "sender": user_public(msg.sender),
+        "sender": sender or user_public(msg.sender),
         "msg_type": msg.msg_type,
         "msg_text": msg.msg_text,
         "create_time": msg.create_time,

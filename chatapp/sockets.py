@@ -88,7 +88,7 @@ def on_disconnect(reason=None):
 def on_send_message(user, data):
     """Send a text message; the ack carries the stored message."""
     message, created = messages.post_message(user, data.chat_id, data.text, data.client_msg_id)
-    return {"message": payloads.message(message), "created": created}
+    return {"message": message, "created": created}
 
 
 @socket_event(MarkReadIn)

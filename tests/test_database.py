@@ -149,3 +149,59 @@ def test_upgrading_an_older_populated_database_keeps_its_data(make_app, tmp_path
         assert db.session.scalar(text("SELECT msg_text FROM messages")) == "hi"
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
         db.engine.dispose()
+
+
+GREENLET_WRITERS = r"""
+from gevent import monkey
+monkey.patch_all()
+import sys, time
+import gevent
+from sqlalchemy import text
+from chatapp import create_app
+from chatapp.database import upgrade_database, write_transaction
+from chatapp.extensions import db
+
+app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[1], "SECRET_KEY": "x",
+                  "INSTANCE_PATH": sys.argv[2], "SQLITE_BUSY_TIMEOUT_MS": 2000})
+upgrade_database(app)
+gaps, done = [], []
+
+def writer(name, hold):
+    with app.app_context():
+        with write_transaction():
+            db.session.execute(text("UPDATE users SET user_name = user_name"))
+            gevent.sleep(hold)  # anything cooperative inside a transaction yields to the hub
+        done.append(name)
+
+def ticker():
+    last = time.monotonic()
+    while len(done) < 2:
+        gevent.sleep(0.01)
+        now = time.monotonic()
+        gaps.append(now - last)
+        last = now
+
+jobs = [gevent.spawn(ticker), gevent.spawn(writer, "first", 0.3)]
+gevent.sleep(0.05)
+jobs.append(gevent.spawn(writer, "second", 0))
+gevent.joinall(jobs, raise_error=True)
+print(sorted(done), round(max(gaps), 3))
+"""
+
+
+@pytest.mark.sqlite_only
+def test_writers_of_one_gevent_process_wait_their_turn_without_stalling_it(tmp_path):
+    """A write transaction that yields (here on purpose) while a second greenlet wants to write:
+    the second waits on the process's writer lock, cooperatively, instead of in SQLite's busy
+    handler, which sleeps in C, stalls every greenlet (the first one too, so it cannot commit)
+    and ends in "database is locked" after the busy timeout."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", GREENLET_WRITERS, str(tmp_path / "g.db"), str(tmp_path / "i")],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    done, longest_stall = result.stdout.split("]")
+    assert done + "]" == "['first', 'second']"
+    assert float(longest_stall) < 0.2  # the hub kept running: ticks every 10 ms

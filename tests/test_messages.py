@@ -99,6 +99,59 @@ def test_send_over_http_uses_the_same_service(app, api, sio, pair, alice, bob):
     assert [m["msg_text"] for m in created(b)] == ["from a script"]
 
 
+def read_position(app, chat_id, user_id):
+    with app.app_context():
+        return db.session.scalar(select(Membership.last_read_seq).where(
+            Membership.chat_id == chat_id, Membership.user_id == user_id))
+
+
+def readers_of(app, msg_id):
+    with app.app_context():
+        return set(db.session.scalars(select(message_reads.c.user_id).where(
+            message_reads.c.msg_id == msg_id)))
+
+
+def test_a_send_is_one_event_that_also_moves_the_senders_read_position(app, api, sio, group,
+                                                                       alice, bob, carol):
+    earlier = fill(api, bob, group, 2)  # alice has not read these
+    a, c = sio(api(alice)), sio(api(carol))
+    events(c)
+    ack = send(a, group, "caught up", "one-event")
+    seq = ack["message"]["seq"]
+    assert events(c) == [("message_created",  # and nothing else
+                          {"message": ack["message"], "sender_read_seq": seq})]
+    assert read_position(app, group, alice.user_id) == seq
+    # Everything up to it counts as read by alice: bob's two and her own.
+    for msg_id in [m["msg_id"] for m in earlier] + [ack["message"]["msg_id"]]:
+        assert alice.user_id in readers_of(app, msg_id)
+    # The usual case, a reply right after: only the new message is added.
+    again = send(a, group, "and again", "one-event-2")["message"]
+    assert read_position(app, group, alice.user_id) == again["seq"]
+    assert readers_of(app, again["msg_id"]) == {alice.user_id}
+
+
+def test_a_send_is_one_write_transaction_of_a_few_statements(app, api, sio, group, alice):
+    """The send path's statement budget (bench/send_path.py shows them): the user's load, then
+    one write transaction: membership with chat, position, message, search index, read row,
+    read position. A change that adds a statement to every send shows here."""
+    a = sio(api(alice))
+    send(a, group, "warm", "budget-0")
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert send(a, group, "counted", "budget-1")["ok"]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= 9, statements
+    assert statements.count("SELECT") <= 2, statements
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [

@@ -133,7 +133,7 @@ def post_message(chat_id):
     data = _body(PostMessageIn)
     message, created = messages.post_message(current_user, chat_id, data.text,
                                              data.client_msg_id)
-    return jsonify(message=payloads.message(message), created=created), 201 if created else 200
+    return jsonify(message=message, created=created), 201 if created else 200
 
 
 @api.get("/search")
@@ -157,7 +157,7 @@ def post_file(chat_id):
                               code="missing_file", field="file")
     message, created = files.post_file(current_user, chat_id, upload.stream, upload.filename,
                                        request.form.get("client_msg_id"))
-    return jsonify(message=payloads.message(message), created=created), 201 if created else 200
+    return jsonify(message=message, created=created), 201 if created else 200
 
 
 @api.post("/chats/<id:chat_id>/read")

@@ -53,11 +53,14 @@ def summary(chat: Chat, membership: Membership, user: User) -> dict:
                                  unread=unread_count(membership), other_presence=presence)
 
 
+_LAST_MESSAGE = aliased(Message, name="last_message")  # built once: its columns are objects
+
+
 def list_chats(user: User) -> list[dict]:
     """The user's chats, newest activity first, each with its last message, the unread count
     and, for private chats, the other person and whether they are online. Three queries,
     however many chats."""
-    last = aliased(Message)
+    last = _LAST_MESSAGE
     unread = (
         select(func.count()).select_from(Message)
         .where(Message.chat_id == Chat.chat_id, Message.seq > Membership.last_read_seq,

@@ -151,11 +151,13 @@ def _every(app, interval: float, work, what: str) -> None:
 def presence(user_ids) -> dict[int, dict]:
     """Online state and last-seen time of each of ``user_ids``."""
     ids = list(set(user_ids))
-    online = set(db.session.scalars(select(UserSocket.user_id).where(
-        UserSocket.user_id.in_(ids)).distinct()))
-    seen = dict(db.session.execute(select(User.user_id, User.last_seen).where(
-        User.user_id.in_(ids))).all())
-    return {uid: {"online": uid in online, "last_seen": seen.get(uid)} for uid in ids}
+    if not ids:
+        return {}
+    has_socket = select(UserSocket.sid).where(UserSocket.user_id == User.user_id).exists()
+    rows = db.session.execute(select(User.user_id, User.last_seen, has_socket).where(
+        User.user_id.in_(ids))).all()
+    found = {uid: {"online": online, "last_seen": seen} for uid, seen, online in rows}
+    return {uid: found.get(uid, {"online": False, "last_seen": None}) for uid in ids}
 
 
 def forget_all_sockets() -> None:

@@ -14,8 +14,8 @@ from .messages import append_message, check_can_send, check_client_msg_id, send
 
 
 def post_file(user: User, chat_id, upload, original_name: str | None, client_msg_id
-              ) -> tuple[Message, bool]:
-    """Store an uploaded file and send it as a message; returns (message, created).
+              ) -> tuple[dict, bool]:
+    """Store an uploaded file and send it as a message; returns (message payload, created).
 
     The kind (image, audio, video, others) comes from the content. The original name is kept
     only as the message text; on disk the file has a name the server made. A retry with the
@@ -24,7 +24,7 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
     client_msg_id = check_client_msg_id(client_msg_id)
     earlier = check_can_send(user, chat_id, client_msg_id)  # before writing anything
     if earlier is not None:
-        return earlier, False
+        return earlier
     rate_limits.spend(user.user_id, "send", "upload")  # before storing anything
     db.session.rollback()  # end the read: the copy below holds no database transaction
 

@@ -100,59 +100,77 @@ def _earlier_send(user: User, client_msg_id: str, chat_id) -> Message | None:
     return message
 
 
-def check_can_send(user: User, chat_id, client_msg_id) -> Message | None:
-    """Before any expensive work: refuse what ``send`` would refuse, and return the earlier
-    message if this is a retry."""
+def _retry_answer(user: User, client_msg_id: str, chat_id) -> tuple[dict, bool] | None:
+    """The answer to a retry of a message already stored, or None when there is none."""
+    earlier = _earlier_send(user, client_msg_id, chat_id)
+    return None if earlier is None else (payloads.message(earlier), False)
+
+
+def check_can_send(user: User, chat_id, client_msg_id) -> tuple[dict, bool] | None:
+    """Before any expensive work: refuse what ``send`` would refuse, and return the answer to
+    a retry of a message already stored."""
     membership = access_chat(user, chat_id)
-    earlier = _earlier_send(user, client_msg_id, membership.chat_id)
+    earlier = _retry_answer(user, client_msg_id, membership.chat_id)
     if earlier is None:
         ensure_can_post(user, membership)
     return earlier
 
 
 def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
-         ) -> tuple[Message, bool]:
+         ) -> tuple[dict, bool]:
     """Store the message ``build(membership)`` makes, then tell the chat; returns
-    (message, created). ``build`` runs inside the write transaction.
+    (the message as members receive it, created). ``build`` runs inside the write transaction.
 
     A retry with the same ``client_msg_id`` returns the stored message and tells nobody again.
     Each send counts against the user's ``spend`` rate limits; a retry of a stored message is
     never refused for them.
-    Sending counts as reading: the sender's read position moves to their message.
+    Sending counts as reading: the sender's read position moves to their message, and
+    ``message_created`` says so (``sender_read_seq``) instead of a second event.
+
+    The hot path (docs/architecture.md, "The send path"): one write transaction of six
+    statements, no look-up of earlier sends (the unique key on (sender, client_msg_id) finds a
+    retry: its insert fails, and only then is the stored message read), and the payload is
+    built before the commit from values in hand, once for the event and the answer.
     """
     try:
         rate_limits.spend(user.user_id, *spend)  # before the write lock: see rate_limits.spend
     except RateLimited:
         # Over the limit: answer without taking the write lock, so that a flood from one
         # person costs the others' sends nothing. A retry of a stored message still gets it.
-        earlier = _earlier_send(user, client_msg_id, access_chat(user, chat_id).chat_id)
+        earlier = _retry_answer(user, client_msg_id, access_chat(user, chat_id).chat_id)
         if earlier is None:
             raise
-        return earlier, False
+        return earlier
+    sender = payloads.user_public(user)  # loaded for this request: no reload after the commit
     try:
-        with write_transaction():
+        with write_transaction(keep=user):
             membership = access_chat(user, chat_id)
-            earlier = _earlier_send(user, client_msg_id, membership.chat_id)
-            if earlier is not None:
-                return earlier, False
-            ensure_can_post(user, membership)
+            try:
+                ensure_can_post(user, membership)
+            except Forbidden:
+                # A retry of a message stored before the friendship ended is still answered.
+                earlier = _retry_answer(user, client_msg_id, membership.chat_id)
+                if earlier is None:
+                    raise
+                return earlier
             message = build(membership)
-            moved = _advance_read_position(membership, message.seq)
+            _advance_read_position(membership, message.seq, own_message=message)
+            payload = payloads.message(message, sender=sender)
     except IntegrityError:
-        # The same retry raced itself on another process: the unique key kept one.
+        # A retry: the unique key refused a second message with this client_msg_id (sent
+        # before, or just now on another process). Nothing was written; answer with the first.
         db.session.rollback()
-        earlier = _earlier_send(user, client_msg_id, chat_id)
+        earlier = _retry_answer(user, client_msg_id, chat_id)
         if earlier is None:
             raise
-        return earlier, False
-    emit("message_created", {"message": payloads.message(message)}, chat_room(message.chat_id))
-    if moved:
-        _announce_read(message.chat_id, user, message.seq)
-    return message, True
+        return earlier
+    emit("message_created", {"message": payload, "sender_read_seq": payload["seq"]},
+         chat_room(payload["chat_id"]))
+    return payload, True
 
 
-def post_message(user: User, chat_id, text, client_msg_id) -> tuple[Message, bool]:
-    """Send a text message; returns (message, created)."""
+def post_message(user: User, chat_id, text, client_msg_id) -> tuple[dict, bool]:
+    """Send a text message; returns (message payload, created)."""
     text = clean_text(text)
     client_msg_id = check_client_msg_id(client_msg_id)
     return send(user, chat_id, client_msg_id, lambda membership: append_message(
@@ -167,12 +185,23 @@ def _insert_ignoring_duplicates(table):
     return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
 
 
-def _advance_read_position(membership: Membership, up_to: int) -> bool:
+def _advance_read_position(membership: Membership, up_to: int,
+                           own_message: Message | None = None) -> bool:
     """Mark everything in the chat up to ``up_to`` read by the member: two statements and a
-    position update, however many messages that is. Returns whether anything moved."""
+    position update, however many messages that is. Returns whether anything moved.
+
+    ``own_message``: the member just sent it at ``up_to``. When it is the only message after
+    their read position (the usual case in a conversation), one row says so; its update time
+    is its creation time already.
+    """
     old = membership.last_read_seq
     if up_to <= old:
         return False
+    if own_message is not None and old == up_to - 1:
+        db.session.execute(message_reads.insert().values(msg_id=own_message.msg_id,
+                                                         user_id=membership.user_id))
+        membership.last_read_seq = up_to
+        return True
     in_range = and_(Message.chat_id == membership.chat_id, Message.seq > old,
                     Message.seq <= up_to, Message.msg_type != MsgType.SYSTEM)
     reads = _insert_ignoring_duplicates(message_reads).from_select(

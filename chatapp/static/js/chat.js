@@ -520,6 +520,10 @@
   function onCreated(payload) {
     var m = payload && payload.message;
     if (!m || m.chat_id !== chatId) return;
+    // Sending counts as reading: the event carries the sender's new read position.
+    if (typeof payload.sender_read_seq === "number") {
+      onRead({ chat_id: chatId, user_id: m.sender.user_id, up_to_seq: payload.sender_read_seq });
+    }
     if (moreAfter) {
       // Showing an older stretch: the message joins when the pages below it are in.
       held.set(m.msg_id, m);
