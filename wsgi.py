@@ -50,6 +50,7 @@ from chatapp.services.connections import (  # noqa: E402
     forget_all_sockets,
     leave_process,
     start_heartbeat,
+    start_memory_trim,
     start_revocation_sweep,
 )
 
@@ -77,7 +78,7 @@ def check_async_mode(app) -> None:
 def prepare(app) -> None:
     """What a serving process does before it serves: migrate (under a lock, so processes
     starting together agree), forget stale sockets, register with a heartbeat (reaping the
-    sockets of dead processes), start the revocation sweep."""
+    sockets of dead processes), start the revocation sweep and the memory trim."""
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(app)
     if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
@@ -86,6 +87,7 @@ def prepare(app) -> None:
             forget_all_sockets()
     start_heartbeat(app)
     start_revocation_sweep(app)
+    start_memory_trim(app)
     start_listening(socketio)
 
 

@@ -105,3 +105,21 @@ def test_a_process_taken_for_dead_registers_again_at_its_next_beat(app, monkeypa
         assert db.session.get(ServerProcess, me) is not None
         connections.heartbeat()
         assert db.session.get(ServerProcess, me).heartbeat_at > now() - 5
+
+
+
+def test_memory_is_given_back_after_sockets_close(app, api, sio, alice, monkeypatch):
+    """The trim (glibc's malloc_trim, for real) runs only when sockets closed since the last."""
+    real = connections._malloc_trim()
+    assert real is not None  # glibc: Debian, the supported platform
+    trims = []
+
+    def counting(pad):
+        trims.append(pad)
+        return real(pad)
+
+    monkeypatch.setattr(connections, "_closed_since_trim", 0)
+    assert connections.give_memory_back(counting) is False and trims == []
+    sio(api(alice)).disconnect()
+    assert connections.give_memory_back(counting) is True and trims == [0]
+    assert connections.give_memory_back(counting) is False and trims == [0]

@@ -9,6 +9,8 @@ the process that ended the session; a sweep on every serving process catches wha
 not reach (``flask users disable`` run from a shell, with no message queue between them).
 """
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import socket
@@ -76,6 +78,8 @@ def connect_socket(user: User, sid: str) -> list[str]:
 
 def disconnect_socket(sid: str) -> None:
     """Forget a socket that closed; the user goes offline with their last one."""
+    global _closed_since_trim
+    _closed_since_trim += 1
     with write_transaction():
         user_id = db.session.scalar(select(UserSocket.user_id).where(UserSocket.sid == sid))
         if user_id is None:
@@ -128,6 +132,39 @@ def start_revocation_sweep(app) -> None:
             log.info("cut %d socket(s) of ended sessions", swept)
 
     _every(app, app.config["SESSION_SWEEP_SECONDS"], sweep, "session sweep")
+
+
+_closed_since_trim = 0  # sockets closed on this process since memory was last given back
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where there is none."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def give_memory_back(trim=None) -> bool:
+    """If sockets closed since the last call, hand the memory their buffers and greenlet
+    stacks held back to the operating system; returns whether it did."""
+    global _closed_since_trim
+    trim = trim or _malloc_trim()
+    if not _closed_since_trim or trim is None:
+        return False
+    _closed_since_trim = 0
+    trim(0)
+    return True
+
+
+def start_memory_trim(app, interval: float = 60.0) -> None:
+    """On a serving process: ``give_memory_back`` every ``interval`` seconds. Without it the
+    process keeps its peak: after 2,000 sockets closed, RSS stayed 100 MB above where it
+    started; with it, 75 MB. It does not grow over repeated cycles either way
+    (bench/README.md). A trim takes about 10 ms."""
+    trim = _malloc_trim()
+    if trim is not None:
+        _every(app, interval, lambda: give_memory_back(trim), "memory trim")
 
 
 def _every(app, interval: float, work, what: str) -> None:
