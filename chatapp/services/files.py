@@ -44,11 +44,9 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
         text = media.clean_file_name(original_name)
 
         def build(membership):
-            message = append_message(membership.chat_id, user.user_id, detected.kind, text,
-                                     client_msg_id, name)
-            message.file_mime, message.file_size = detected.mime, size
-            message.file_width, message.file_height = detected.width, detected.height
-            return message
+            return append_message(membership.chat_id, user.user_id, detected.kind, text,
+                                  client_msg_id, name, file_mime=detected.mime, file_size=size,
+                                  file_width=detected.width, file_height=detected.height)
 
         message, created = send(user, chat_id, client_msg_id, build, spend=())
     except BaseException:
