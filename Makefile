@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 VENDOR := chatapp/static/vendor
 
-.PHONY: run test install install-test vendor translations browser services lint bench-messaging bench-search bench-flood bench-scale-out clean
+.PHONY: run test install install-test vendor translations browser services lint bench bench-messaging bench-search bench-flood bench-scale-out clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ test: install-test browser services
 	done; exit $$status
 
 # Benchmarks (bench/README.md): figures are printed and written to bench/out/.
+# The suite: chatapp on SQLite and PostgreSQL beside raw Flask-SocketIO and raw Node socket.io
+# servers, with ratios (BENCH_ARGS, e.g. --quick, --only fanout,idle, --engine sqlite).
+BENCH_ARGS ?=
+
+bench: install-test
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
+
 bench-messaging: install-test
 	$(BIN)/python bench/messaging.py
 
