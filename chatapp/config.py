@@ -7,7 +7,9 @@ over both (tests use that).
 """
 
 import contextlib
+import json
 import os
+import re
 import secrets
 import tempfile
 from datetime import timedelta
@@ -151,18 +153,56 @@ def pool_options(config) -> dict:
     return defaults | options
 
 
-def _parse(raw: str, default):
-    """Parse an environment string as the type of ``default``."""
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+# Byte sizes may carry a binary suffix: 26m, 26MB, 26MiB, 512k.
+_SIZE_RE = re.compile(r"^\s*(\d[\d_]*)\s*(?:([kmg])(?:i?b)?)?\s*$", re.IGNORECASE)
+_SIZE_FACTORS = {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+_SIZE_SETTINGS = ("BYTES", "LENGTH", "PAYLOAD")
+
+
+def _parse(name: str, raw: str, default):
+    """Parse the environment string of setting ``name`` as the type of its ``default``; a
+    value that does not fit is a ``ConfigError`` naming the variable, never a silent default."""
+
+    def refuse(expected: str):
+        return ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not {expected}.")
+
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        word = raw.strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise refuse("a yes/no value (1, true, yes, on or 0, false, no, off)")
     if isinstance(default, int):
-        return int(raw)
+        if any(part in name for part in _SIZE_SETTINGS):
+            match = _SIZE_RE.match(raw)
+            if not match:
+                raise refuse("a size in bytes (e.g. 26214400, 25m, 512k)")
+            return int(match[1]) * _SIZE_FACTORS[match[2] and match[2].lower()]
+        try:
+            return int(raw)
+        except ValueError:
+            raise refuse("a whole number") from None
     if isinstance(default, float):
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise refuse("a number") from None
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise refuse('a JSON object (e.g. {"pool_size": 5})')
+        return value
     if isinstance(default, timedelta):
-        return timedelta(seconds=int(raw))
+        try:
+            return timedelta(seconds=int(raw))
+        except ValueError:
+            raise refuse("a number of seconds") from None
     return raw
 
 
@@ -170,7 +210,7 @@ def _from_environment(environ) -> dict:
     values = {}
     for name in dir(Defaults):
         if name.isupper() and ENV_PREFIX + name in environ:
-            values[name] = _parse(environ[ENV_PREFIX + name], getattr(Defaults, name))
+            values[name] = _parse(name, environ[ENV_PREFIX + name], getattr(Defaults, name))
     # The common spellings for a database location.
     for name in (ENV_PREFIX + "DATABASE_URL", "DATABASE_URL"):
         if name in environ and "SQLALCHEMY_DATABASE_URI" not in values:

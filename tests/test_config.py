@@ -90,3 +90,41 @@ def test_a_missing_database_driver_says_what_to_install(tmp_path):
         create_app({"INSTANCE_PATH": str(tmp_path),
                     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://u@127.0.0.1/d"})
     assert "chatapp[postgres]" in DRIVER_INSTALLS["psycopg"]
+
+
+@pytest.mark.parametrize(("name", "raw", "expected"), [
+    ("MAX_CONTENT_LENGTH", "26m", 26 * 1024 * 1024),
+    ("MAX_CONTENT_LENGTH", "26MiB", 26 * 1024 * 1024),
+    ("AVATAR_MAX_BYTES", "512k", 512 * 1024),
+    ("SOCKETIO_MAX_PAYLOAD", "65536", 65536),
+    ("AVATAR_SIZE", "128", 128),
+    ("SESSION_COOKIE_SECURE", "on", True),
+    ("SESSION_COOKIE_SECURE", "0", False),
+    ("SQLALCHEMY_ENGINE_OPTIONS", '{"pool_size": 3}', {"pool_size": 3}),
+])
+def test_environment_values_are_parsed_by_type(tmp_path, name, raw, expected):
+    from flask import Flask
+
+    app = Flask("t", instance_path=str(tmp_path), instance_relative_config=True)
+    load_config(app, environ={f"CHATAPP_{name}": raw, "CHATAPP_SECRET_KEY": "k"})
+    value = app.config[name]
+    if isinstance(expected, dict):
+        assert expected.items() <= value.items()  # the pool defaults join it
+    else:
+        assert value == expected
+
+
+@pytest.mark.parametrize(("name", "raw"), [
+    ("SESSION_COOKIE_SECURE", "enabled"),   # used to mean false, silently
+    ("MAX_CONTENT_LENGTH", "26 megs"),
+    ("AVATAR_SIZE", "big"),
+    ("SESSION_SWEEP_SECONDS", "soon"),
+    ("SQLALCHEMY_ENGINE_OPTIONS", "pool_size=3"),
+    ("SQLALCHEMY_ENGINE_OPTIONS", "[1, 2]"),
+])
+def test_a_value_that_does_not_fit_is_refused_naming_the_variable(tmp_path, name, raw):
+    from flask import Flask
+
+    app = Flask("t", instance_path=str(tmp_path), instance_relative_config=True)
+    with pytest.raises(ConfigError, match=f"CHATAPP_{name}="):
+        load_config(app, environ={f"CHATAPP_{name}": raw, "CHATAPP_SECRET_KEY": "k"})
