@@ -161,7 +161,7 @@ def open_listener(host: str, port: int) -> socket.socket:
     return listener
 
 
-def serve(listener: socket.socket) -> None:
+def serve(listener: socket.socket, capacity: int) -> None:
     """Serve until SIGTERM or SIGINT; neither server sends tracebacks to clients. Then forget
     this process's sockets (its users go offline now, not at the heartbeat timeout)."""
     try:
@@ -179,7 +179,7 @@ def serve(listener: socket.socket) -> None:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             # eventlet's default max_size (1,024 connections) would be a hidden cap.
             eventlet.wsgi.server(listener, app, log_output=True, debug=False,
-                                 max_size=socket_capacity(raise_open_file_limit()))
+                                 max_size=capacity)
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
@@ -198,8 +198,7 @@ def main() -> None:
         hide_password=True)
     app.logger.info("chatapp serving on http://%s:%s with %s (database %s)", host, port,
                     ASYNC_MODE, database)
-    log_capacity(app)
-    serve(listener)
+    serve(listener, log_capacity(app))
 
 
 if __name__ == "__main__":

@@ -145,12 +145,12 @@ def _malloc_trim():
         return None
 
 
-def give_memory_back(trim=None) -> bool:
+def give_memory_back(trim) -> bool:
     """If sockets closed since the last call, hand the memory their buffers and greenlet
-    stacks held back to the operating system; returns whether it did."""
+    stacks held back to the operating system with ``trim`` (``_malloc_trim()``); returns
+    whether it did."""
     global _closed_since_trim
-    trim = trim or _malloc_trim()
-    if not _closed_since_trim or trim is None:
+    if not _closed_since_trim:
         return False
     _closed_since_trim = 0
     trim(0)
