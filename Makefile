@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 VENDOR := chatapp/static/vendor
 
-.PHONY: run test install install-test vendor translations browser services lint bench bench-messaging bench-search bench-flood bench-scale-out clean
+.PHONY: run wheel test install install-test vendor translations browser services lint bench bench-messaging bench-search bench-flood bench-scale-out clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ $(VENDOR)/socket.io.min.js: package.json package-lock.json
 # Serve on http://127.0.0.1:5000 with SQLite in instance/ (migrated on start).
 run: install
 	$(BIN)/python wsgi.py
+
+# A wheel in dist/ that installs everything (pip install dist/chatapp-*.whl): the vendored
+# Socket.IO client and the compiled catalogs are built first, the migrations are packaged.
+wheel: install
+	rm -rf build
+	$(BIN)/python -m pip wheel --quiet --no-deps -w dist .
 
 # Debian's chromium for the browser tests (installed when missing and we may).
 browser:

@@ -1,18 +1,32 @@
 """chatapp: a self-hosted real-time team chat."""
 
+from __future__ import annotations
+
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # importing the package stays light: chatapp.server patches before Flask loads
+    from flask import Flask
 
-from .config import load_config
-from .http_input import harden_input
 
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+def _migrations_dir() -> str:
+    """The Alembic revisions: packaged inside chatapp in a wheel, beside it in a checkout."""
+    package = os.path.dirname(__file__)
+    inside = os.path.join(package, "migrations")
+    return inside if os.path.isdir(inside) else os.path.join(os.path.dirname(package), "migrations")
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def create_app(config=None) -> Flask:
     """Build the application: configuration, then each named registration step."""
+    from flask import Flask
+
+    from .config import load_config
+    from .http_input import harden_input
+
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("CHATAPP_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path or None, instance_relative_config=True)
     load_config(app, config)

@@ -13,6 +13,7 @@ import re
 import secrets
 import tempfile
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -24,6 +25,10 @@ MiB = 1024 * 1024
 
 class Defaults:
     """Values used when neither the environment nor the instance folder says otherwise."""
+
+    # Where `chatapp serve` (python wsgi.py) listens. Under gunicorn, its bind setting decides.
+    HOST = "127.0.0.1"
+    PORT = 5000
 
     # Filled in by load_config from the instance folder when left empty.
     SECRET_KEY = ""
@@ -62,10 +67,25 @@ class Defaults:
     PASSWORD_MIN_LENGTH = 8
     PASSWORD_RESET_MAX_AGE = 3600  # seconds a reset link stays valid
 
+    # Email (optional): with MAIL_SERVER set, "forgot password" mails a reset link. Links in
+    # mails start with PUBLIC_URL, never with the request's Host header, which a client chooses.
+    PUBLIC_URL = ""  # the address people open, e.g. https://chat.example.com
+    MAIL_SERVER = ""  # SMTP host; empty: no mail
+    MAIL_PORT = 587
+    MAIL_SECURITY = "starttls"  # starttls, ssl (implicit TLS, port 465) or none
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""  # noqa: S105 (empty: no log-in)
+    MAIL_FROM = ""  # default: chatapp@<PUBLIC_URL's host>
+    MAIL_TIMEOUT = 10.0  # seconds for each step of the SMTP conversation
+
     # Log-in attempts per client address (Flask-Limiter syntax); storage "memory://" or a Redis URL.
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
     REGISTER_RATE_LIMIT = "10 per hour"
+    # "Forgot password" requests per client address; reset mails per account (beyond it, no
+    # mail goes out, and the answer stays the same).
+    RESET_MAIL_RATE_LIMIT = "5 per 10 minutes;20 per day"
+    RESET_MAIL_ACCOUNT_RATE_LIMIT = "3 per hour;10 per day"
     RATELIMIT_ENABLED = True
     # Per user, over HTTP and Socket.IO together (docs/security.md): messages sent (files
     # included), files uploaded, friend requests sent, searches run.
@@ -73,6 +93,8 @@ class Defaults:
     UPLOAD_RATE_LIMIT = "30 per minute;300 per hour"
     FRIEND_REQUEST_RATE_LIMIT = "20 per hour;100 per day"
     SEARCH_RATE_LIMIT = "60 per minute;1000 per hour"
+    # Downloads of one's own data (GET /api/me/export): each writes a zip of the whole history.
+    EXPORT_RATE_LIMIT = "5 per hour"
 
     # How often a serving process looks for sockets whose session ended without it hearing
     # (an account disabled from the command line); seconds.
@@ -115,6 +137,10 @@ class Defaults:
     SQLALCHEMY_RECORD_QUERIES = False
 
 
+SERVE_HELP = ("Serve chatapp (HTTP and Socket.IO on gevent): migrate the database unless "
+              "AUTO_MIGRATE is off, then serve until SIGTERM or Ctrl-C.")
+
+
 class ConfigError(Exception):
     """The configuration cannot work; the message says what to change or install."""
 
@@ -151,6 +177,23 @@ def pool_options(config) -> dict:
                     "pool_recycle": config["DB_POOL_RECYCLE"],
                     "pool_pre_ping": config["DB_POOL_PRE_PING"]}
     return defaults | options
+
+
+MAIL_SECURITY_CHOICES = ("starttls", "ssl", "none")
+
+
+def check_mail(config) -> None:
+    """Raise ConfigError when mail is on but cannot make working links or connections."""
+    if not config["MAIL_SERVER"]:
+        return
+    if config["MAIL_SECURITY"] not in MAIL_SECURITY_CHOICES:
+        raise ConfigError(f"MAIL_SECURITY={config['MAIL_SECURITY']!r} is not one of "
+                          f"{', '.join(MAIL_SECURITY_CHOICES)}.")
+    url = urlsplit(config["PUBLIC_URL"])
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError("MAIL_SERVER is set, so PUBLIC_URL must be the address people open "
+                          f"(https://chat.example.com), not {config['PUBLIC_URL']!r}: reset "
+                          "links in mails start with it.")
 
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -252,6 +295,7 @@ def load_config(app, config=None, environ=None):
         db_path = os.path.join(app.instance_path, "chatapp.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
     check_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    check_mail(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = pool_options(app.config)
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")

@@ -1,6 +1,7 @@
 """gunicorn settings for chatapp:
 
-    gunicorn -c deploy/gunicorn.conf.py wsgi:app
+    gunicorn -c deploy/gunicorn.conf.py wsgi:app                      # from a checkout
+    gunicorn -c deploy/gunicorn.conf.py 'chatapp.server:load_app()'   # from an installed wheel
 
 One gevent worker per process, as Flask-SocketIO requires: a socket's Engine.IO session lives
 in the memory of the process that opened it, and gunicorn's load balancing between workers
@@ -28,20 +29,21 @@ def post_worker_init(worker):
     """Before the worker serves: what ``python wsgi.py`` does (migrate under the lock, forget
     stale sockets, register with a heartbeat, start the revocation sweep, raise the open-file
     limit and size the connection pool to it)."""
-    import wsgi
+    from chatapp import server
 
-    if wsgi.ASYNC_MODE != "gevent":
+    if server.ASYNC_MODE != "gevent":
         sys.exit("chatapp: under gunicorn use the gevent worker; unset CHATAPP_ASYNC_MODE.")
-    wsgi.setup_logging()
-    wsgi.check_async_mode(wsgi.app)
-    wsgi.prepare(wsgi.app)
+    app = worker.wsgi  # loaded before this hook runs
+    server.setup_logging()
+    server.check_async_mode(app)
+    server.prepare(app)
     # Before the worker's run() sizes its connection pool from this.
-    worker.worker_connections = wsgi.log_capacity(wsgi.app)
+    worker.worker_connections = server.log_capacity(app)
 
 
 def worker_exit(server, worker):
     """A clean stop: forget this worker's sockets at once (a killed one is reaped by the
     others' heartbeat check)."""
-    import wsgi
+    from chatapp import server
 
-    wsgi.leave(wsgi.app)
+    server.leave(worker.wsgi)

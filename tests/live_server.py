@@ -43,8 +43,9 @@ class LiveServer:
     """``python wsgi.py`` (or another ``command`` serving the app on CHATAPP_PORT) in a
     subprocess on ``instance_path``; its output goes to a log file."""
 
-    def __init__(self, instance_path, log_path=None, env=None, command=None):
+    def __init__(self, instance_path, log_path=None, env=None, command=None, cwd=REPO_ROOT):
         self.instance_path = Path(instance_path)
+        self.cwd = cwd
         self.command = list(command or [sys.executable, "wsgi.py"])
         self.log_path = Path(log_path) if log_path else self.instance_path.parent / "server.log"
         self.extra_env = dict(env or {})
@@ -71,7 +72,7 @@ class LiveServer:
         env.pop("CHATAPP_SQLALCHEMY_DATABASE_URI", None)
         self._log = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop())
         self.process = subprocess.Popen(
-            self.command, cwd=REPO_ROOT, env=env,
+            self.command, cwd=self.cwd, env=env,
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout

@@ -249,3 +249,45 @@ def api_person(api):
     """The person logged in on ``api``."""
     me = api.get("/api/me").json()["user"]
     return Person(me["user_id"], me["user_name"], PASSWORD)
+
+
+def test_instance_config_sets_host_and_port_over_the_environment(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    port = free_port()
+    (instance / "config.py").write_text(f'HOST = "127.0.0.1"\nPORT = {port}\n')
+    env = {**os.environ, **live_server.TEST_ENV, "CHATAPP_INSTANCE_PATH": str(instance),
+           "CHATAPP_PORT": str(free_port()), "CHATAPP_HOST": "0.0.0.0"}  # noqa: S104
+    env.pop("DATABASE_URL", None)
+    with open(tmp_path / "server.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, (tmp_path / "server.log").read_text()
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                        break
+                except requests.ConnectionError:
+                    pass
+                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.1)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert f"serving on http://127.0.0.1:{port} " in (tmp_path / "server.log").read_text()
+
+
+@pytest.mark.postgres
+def test_the_start_up_log_never_shows_the_database_password(servers):
+    with postgres_database() as url:
+        with_password = url.replace("postgres@", "postgres:Sekr1t-pw@")
+        assert with_password != url
+        for auto_migrate in ("1", "0"):
+            server = servers(f"pw{auto_migrate}", env={"CHATAPP_DATABASE_URL": with_password,
+                                                       "CHATAPP_AUTO_MIGRATE": auto_migrate})
+            server.stop()
+            log = server.log_path.read_text()
+            assert "serving on" in log
+            assert "Sekr1t-pw" not in log

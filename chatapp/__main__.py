@@ -1,0 +1,5 @@
+"""``python -m chatapp``: the ``chatapp`` command."""
+
+from chatapp.cli import main
+
+main()
