@@ -26,6 +26,7 @@ ACTIONS = {
     "upload": "UPLOAD_RATE_LIMIT",
     "friend_request": "FRIEND_REQUEST_RATE_LIMIT",
     "search": "SEARCH_RATE_LIMIT",
+    "export": "EXPORT_RATE_LIMIT",
 }
 
 

@@ -4,7 +4,7 @@ State-changing requests carry the CSRF token from ``GET /api/auth/csrf`` in an `
 header, as the pages carry it in their forms; that keeps other sites from using a session.
 """
 
-from flask import jsonify, request
+from flask import jsonify, request, send_file
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from ..extensions import limiter
 from ..payloads import user_private
 from ..schemas import LoginIn, PasswordChangeIn, ProfileIn, RegisterIn, load
-from ..services import accounts
+from ..services import accounts, export
 from . import api
 from .session import log_in, log_out, rate_limit, refresh_session
 
@@ -105,3 +105,16 @@ def delete_avatar():
     """Go back to the default avatar."""
     user = accounts.remove_avatar(current_user)
     return jsonify(user=user_private(user))
+
+
+@api.get("/me/export")
+@login_required
+def export_me():
+    """A zip of the user's own data: profile, friends, chats and their messages, files."""
+    done = export.export_for_download(current_user)
+    response = send_file(done.file, mimetype="application/zip", as_attachment=True,
+                         download_name=done.name, conditional=False)
+    response.content_length = done.size
+    response.cache_control.no_store = True  # personal data: no cache keeps a copy
+    response.cache_control.private = True
+    return response

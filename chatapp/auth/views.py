@@ -21,7 +21,7 @@ from ..extensions import db, limiter
 from ..models import User
 from ..services import accounts
 from ..web import flash_error, show_error
-from . import bp
+from . import api_views, bp
 from .forms import (
     AvatarForm,
     EmptyForm,
@@ -157,6 +157,14 @@ def change_password():
         flash(_("Password changed. Other sessions were logged out."), "success")
         return redirect(url_for("auth.profile"))
     return _profile_page(password_form=form)
+
+
+@bp.route("/profile/export")
+@login_required
+def export_data():
+    """Download the zip of one's own data: the same as ``GET /api/me/export``, with errors
+    (a rate limit) shown as pages."""
+    return api_views.export_me()
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
