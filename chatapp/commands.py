@@ -52,14 +52,16 @@ def enable_user(user_name):
 
 @users.command("reset-link")
 @click.argument("user_name")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
-              help="The address people use to reach this server.")
+@click.option("--base-url", default=None,
+              help="The address people use to reach this server.  [default: PUBLIC_URL, "
+                   "else http://127.0.0.1:5000]")
 def reset_link(user_name, base_url):
     """Print a signed, time-limited link that sets a new password (works once)."""
     try:
         user, token = accounts.password_reset_token(user_name)
     except ChatappError as error:
         _fail(error)
+    base_url = base_url or current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000"
     with current_app.test_request_context(base_url=base_url):
         link = url_for("auth.reset_password", token=token, _external=True)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60

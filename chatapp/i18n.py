@@ -67,6 +67,7 @@ ERROR_TEXT = {
     "invalid_date": _l("Dates are YYYY-MM-DD."),
     "reset_link_expired": _l("This reset link has expired."),
     "reset_link_invalid": _l("This reset link is not valid."),
+    "mail_disabled": _l("This server does not send email."),
     "internal_error": _l("Something went wrong on our side."),
 }
 

@@ -27,6 +27,7 @@ ACTIONS = {
     "friend_request": "FRIEND_REQUEST_RATE_LIMIT",
     "search": "SEARCH_RATE_LIMIT",
     "export": "EXPORT_RATE_LIMIT",
+    "reset_mail": "RESET_MAIL_ACCOUNT_RATE_LIMIT",  # mails received, counted per recipient
 }
 
 

@@ -40,6 +40,10 @@ class LoginIn(Schema):
     remember: bool = False
 
 
+class PasswordResetIn(Schema):
+    name_or_email: Annotated[str, StringConstraints(min_length=1, max_length=USER_EMAIL_MAX * 2)]
+
+
 class ProfileIn(Schema):
     email: Email | None = Field(default=None)
     locale: Literal["en", "zh"] | None = None

@@ -51,6 +51,7 @@ def fields(model) -> list[str]:
 # The fields of each endpoint's JSON body, of its query string, and of each event's payload.
 BODY_FIELDS = {endpoint: fields(model) for endpoint, model in {
     "auth_api.register": schemas.RegisterIn, "auth_api.login": schemas.LoginIn,
+    "auth_api.request_password_reset": schemas.PasswordResetIn,
     "auth_api.update_me": schemas.ProfileIn, "auth_api.change_password": schemas.PasswordChangeIn,
     "friends_api.send_request": schemas.FriendRequestIn,
     "chats_api.create_group": schemas.GroupIn, "chats_api.open_private_chat": schemas.PrivateChatIn,

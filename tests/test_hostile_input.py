@@ -19,6 +19,7 @@ FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 JSON_BODIES = [
     ("POST", "/api/auth/register"),
     ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/password-reset"),
     ("PATCH", "/api/me"),
     ("POST", "/api/me/password"),
     ("POST", "/api/friend-requests"),

@@ -11,8 +11,8 @@ from flask_wtf.csrf import generate_csrf
 from ..errors import ValidationError
 from ..extensions import limiter
 from ..payloads import user_private
-from ..schemas import LoginIn, PasswordChangeIn, ProfileIn, RegisterIn, load
-from ..services import accounts, export
+from ..schemas import LoginIn, PasswordChangeIn, PasswordResetIn, ProfileIn, RegisterIn, load
+from ..services import accounts, export, mail
 from . import api
 from .session import log_in, log_out, rate_limit, refresh_session
 
@@ -47,6 +47,16 @@ def login():
     log_in(user, remember=data.remember)
     # The session changed, so the page needs the token that belongs to it.
     return jsonify(user=user_private(user), csrf_token=generate_csrf())
+
+
+@api.post("/auth/password-reset")
+@limiter.shared_limit(rate_limit("RESET_MAIL_RATE_LIMIT"), scope="reset_mail")
+def request_password_reset():
+    """Mail a reset link to the account with this user name or email, if there is one; the
+    answer is the same either way."""
+    data = load(PasswordResetIn, _json_body())
+    mail.send_password_reset(data.name_or_email)
+    return "", 202
 
 
 @api.post("/auth/logout")

@@ -44,6 +44,11 @@ class EmptyForm(FlaskForm):
     """A form with only the CSRF token: logout, remove avatar."""
 
 
+class ForgotPasswordForm(FlaskForm):
+    name_or_email = StringField(_l("User name or email"),
+                                validators=[InputRequired(), Length(max=USER_EMAIL_MAX)])
+
+
 class NewPasswordForm(FlaskForm):
     new_password = PasswordField(_l("New password"), validators=[InputRequired()])
     confirm = PasswordField(

@@ -19,12 +19,13 @@ from .. import storage
 from ..errors import ChatappError
 from ..extensions import db, limiter
 from ..models import User
-from ..services import accounts
+from ..services import accounts, mail
 from ..web import flash_error, show_error
 from . import api_views, bp
 from .forms import (
     AvatarForm,
     EmptyForm,
+    ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
     PasswordForm,
@@ -71,6 +72,28 @@ def login():
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.context_processor
+def _mail_links():
+    # The log-in and reset pages offer "forgot password" only when this server sends mail.
+    return {"mail_enabled": mail.enabled()}
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.shared_limit(rate_limit("RESET_MAIL_RATE_LIMIT"), scope="reset_mail", methods=["POST"])
+def forgot_password():
+    """Ask for a reset link by mail; the answer is the same whether an account matched or not."""
+    mail.require_enabled()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        mail.send_password_reset(form.name_or_email.data)
+        minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+        flash(_("If an account with an email address matches, a link to set a new password is "
+                "on its way. It works once, for %(minutes)s minutes.", minutes=minutes), "info")
+        return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -169,7 +192,7 @@ def export_data():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    """Set a new password with a link made by ``flask users reset-link``."""
+    """Set a new password with a link made by ``flask users reset-link`` or mailed."""
     try:
         user = accounts.user_for_reset_token(token)
     except ChatappError as error:

@@ -266,8 +266,12 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 def password_reset_token(user_name: str) -> tuple[User, str]:
     """Administration: a signed token that lets the user set a new password once."""
     user = _user_named(user_name)
-    token = _reset_serializer().dumps([user.user_id, user.session_version])
-    return user, token
+    return user, reset_token_for(user)
+
+
+def reset_token_for(user: User) -> str:
+    """A signed token that lets ``user`` set a new password once (until it expires)."""
+    return _reset_serializer().dumps([user.user_id, user.session_version])
 
 
 def user_for_reset_token(token: str) -> User:
