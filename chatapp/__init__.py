@@ -135,8 +135,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """``flask users ...`` administration commands."""
-    from .commands import search_commands, users
+    """The ``chatapp`` administration commands (users, search, backup, restore)."""
+    from .commands import backup_command, restore_command, search_commands, users
 
     app.cli.add_command(users)
     app.cli.add_command(search_commands)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -53,6 +53,16 @@ def _group():
     group.commands.pop("run", None)
     group.params = [param for param in group.params if param.name not in ("app", "debug")]
 
+    # Flask-Migrate's db group, with chatapp's upgrade: under the lock, backed up first.
+    from flask_migrate.cli import db as migrate_group
+
+    from .commands import db_upgrade
+
+    group._load_plugin_commands()  # else loading them later would put Flask-Migrate's back
+    database = click.Group("db", help=migrate_group.help, commands=dict(migrate_group.commands))
+    database.add_command(db_upgrade)
+    group.add_command(database)
+
     @group.command("serve", help=SERVE_HELP, context_settings={"ignore_unknown_options": True})
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def serve(args):

@@ -2,7 +2,7 @@
 
 import click
 from flask import current_app, url_for
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import ChatappError
 from .services import accounts
@@ -78,3 +78,61 @@ def rebuild_search():
     with write_transaction():
         count = search.rebuild()
     click.echo(f"Indexed {count} messages.")
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=str))
+def backup_command(dest):
+    """Back up the database, the uploads and the secret key into DEST (a new folder), while
+    the server keeps running."""
+    from .backup import BackupError, backup
+
+    try:
+        manifest = backup(dest)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    counts = manifest["counts"]
+    click.echo(f"Backed up {counts['users']} users, {counts['messages']} messages and "
+               f"{len(manifest['files'])} files (schema {manifest['schema_revision']}) to {dest}.")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=str))
+def restore_command(src):
+    """Restore the backup in SRC into this instance, which must be empty; then check it."""
+    from .backup import BackupError, restore
+
+    try:
+        report = restore(src)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    counts = report["counts"]
+    click.echo(f"Restored {counts['users']} users, {counts['messages']} messages and "
+               f"{report['files']} files from {src} in {report['seconds']} s.")
+    click.echo("Integrity check: ok. Row counts match the manifest.")
+    if report["secret_key"]:
+        click.echo("The backup's secret key is in place: sessions and reset links stay valid.")
+    search = report["search"]
+    if search["missing"] or search["stray"]:
+        raise click.ClickException(
+            f"The search index disagrees with the messages ({search['missing']} missing, "
+            f"{search['stray']} stray): run chatapp search rebuild.")
+    click.echo("Search index: in step with the messages.")
+
+
+@click.command("upgrade")
+@click.argument("revision", default="head")
+@click.option("--no-backup", is_flag=True,
+              help="Do not back up first, whatever BACKUP_BEFORE_MIGRATE says.")
+@with_appcontext
+def db_upgrade(revision, no_backup):
+    """Upgrade the database to REVISION (default: the newest), under the migration lock; a
+    database with data that is behind is backed up first (BACKUP_BEFORE_MIGRATE)."""
+    from .backup import BackupError
+    from .database import upgrade_database
+
+    try:
+        upgrade_database(current_app, backup_first=False if no_backup else None,
+                         revision=revision)
+    except (BackupError, OSError) as error:
+        raise click.ClickException(f"Not upgraded: the backup before it failed: {error}") from None

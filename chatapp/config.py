@@ -109,6 +109,16 @@ class Defaults:
     # Bring the database to the newest schema when the server starts.
     AUTO_MIGRATE = True
 
+    # Logs on standard error: "text" (time LEVEL logger: message) or "json" (an object a line).
+    LOG_FORMAT = "text"
+    # Prometheus metrics at /metrics. With a token, scrapers send "Authorization: Bearer
+    # <token>"; without one, only requests made on this machine are answered (404 for others).
+    METRICS_TOKEN = ""  # noqa: S105 (empty: no token)
+    # Before migrating a database that has data, back it up (chatapp backup) into
+    # BACKUP_FOLDER (default: backups/ in the instance folder); a failed backup stops the start.
+    BACKUP_BEFORE_MIGRATE = True
+    BACKUP_FOLDER = ""
+
     # How many reverse proxies stand in front of the app (nginx: 1). Their X-Forwarded-For,
     # -Proto and -Host headers are then trusted, so rate limits count real client addresses
     # and links use the public scheme and host. 0 trusts none (direct connections).

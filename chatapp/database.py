@@ -121,10 +121,32 @@ def migration_lock() -> Iterator[None]:
         yield
 
 
-def upgrade_database(app) -> None:
+def upgrade_database(app, backup_first: bool | None = None, revision: str = "head") -> None:
     """Bring the database to the newest migration (an empty database gets every table), under
-    the migration lock."""
+    the migration lock. When a database that already has tables is behind, it is backed up
+    first (``BACKUP_BEFORE_MIGRATE``; ``backup_first`` overrides it), and a failed backup stops
+    the upgrade."""
     from flask_migrate import upgrade
 
+    if backup_first is None:
+        backup_first = app.config["BACKUP_BEFORE_MIGRATE"]
     with app.app_context(), migration_lock():
-        upgrade()
+        current, head = schema_revisions(app)
+        if backup_first and current is not None and current != head:
+            from .backup import pre_upgrade_backup
+
+            folder = pre_upgrade_backup(app, current)
+            app.logger.info("backed up the database at revision %s to %s before upgrading",
+                            current, folder)
+        upgrade(revision=revision)
+
+
+def schema_revisions(app) -> tuple[str | None, str]:
+    """(the database's revision, None when it has none; the newest revision of the code)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with app.app_context(), db.engine.connect() as connection:
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, script.get_current_head()

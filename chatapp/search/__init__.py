@@ -12,8 +12,8 @@ from . import fts_postgres, fts_sqlite
 from .snippets import snippet
 from .tokens import KINDS
 
-__all__ = ["KINDS", "enabled", "find", "index_message", "rebuild", "snippet", "unindex_chat",
-           "unindex_messages"]
+__all__ = ["KINDS", "check", "enabled", "find", "index_message", "rebuild", "snippet",
+           "unindex_chat", "unindex_messages"]
 
 _BACKENDS = {"sqlite": fts_sqlite, "postgresql": fts_postgres}
 
@@ -60,3 +60,9 @@ def find(chat_ids, query, **filters):
 def rebuild(batch: int = 5000) -> int:
     """Index every message again from scratch; returns how many were indexed."""
     return _backend().rebuild(batch)
+
+
+def check() -> tuple[int, int]:
+    """(searchable messages missing from the index, index rows of no searchable message):
+    both 0 when the index agrees with the messages (after a restore, say)."""
+    return _backend().check()

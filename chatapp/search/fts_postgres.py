@@ -155,3 +155,14 @@ def rebuild(batch: int) -> int:
                 r.msg_text, r.chat_id, r.sender_id, r.msg_type))} for r in rows])
         count += len(rows)
         last = rows[-1].msg_id
+
+
+def check() -> tuple[int, int]:
+    # A message is searchable when it is not a notice and not recalled (index_message).
+    missing = db.session.scalar(text(
+        "SELECT count(*) FROM messages AS m WHERE m.msg_type != 'system' AND m.recalled_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM message_fts AS f WHERE f.msg_id = m.msg_id)"))
+    stray = db.session.scalar(text(
+        "SELECT count(*) FROM message_fts AS f WHERE NOT EXISTS (SELECT 1 FROM messages AS m "
+        "WHERE m.msg_id = f.msg_id AND m.msg_type != 'system' AND m.recalled_at IS NULL)"))
+    return missing, stray

@@ -79,7 +79,7 @@ def find(chat_ids, query: str, *, sender_id=None, kind=None, since=None, until=N
         where.append("m.create_time < :until")
         params["until"] = until
     stmt = text(
-        f"SELECT f.rowid FROM {TABLE} AS f JOIN messages AS m ON m.msg_id = f.rowid "
+        f"SELECT f.rowid FROM message_fts AS f JOIN messages AS m ON m.msg_id = f.rowid "
         f"WHERE {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT :limit"
     ).bindparams(bindparam("chats", expanding=True))
     return list(db.session.scalars(stmt, params)), highlights
@@ -101,3 +101,14 @@ def rebuild(batch: int) -> int:
             index_message(message)
         count += len(rows)
         last = rows[-1].msg_id
+
+
+def check() -> tuple[int, int]:
+    # A message is searchable when it is not a notice and not recalled (index_message).
+    missing = db.session.scalar(text(
+        "SELECT count(*) FROM messages AS m WHERE m.msg_type != 'system' AND m.recalled_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM message_fts AS f WHERE f.rowid = m.msg_id)"))
+    stray = db.session.scalar(text(
+        "SELECT count(*) FROM message_fts AS f WHERE NOT EXISTS (SELECT 1 FROM messages AS m "
+        "WHERE m.msg_id = f.rowid AND m.msg_type != 'system' AND m.recalled_at IS NULL)"))
+    return missing, stray
