@@ -37,9 +37,12 @@ def _group():
 
     from . import create_app
     from .config import SERVE_HELP
+    from .observability import setup_logging
 
     def build_app():
-        return create_app()
+        app = create_app()
+        setup_logging(app)  # as the server logs; migrations/env.py then keeps it
+        return app
 
     group = FlaskGroup(name="chatapp", create_app=build_app, add_version_option=False,
                        load_dotenv=False, set_debug_flag=False,

@@ -99,6 +99,9 @@ class Unavailable(ChatappError):
 
 def socket_ack_error(error: ChatappError) -> dict[str, Any]:
     """The Socket.IO form of an error: an ack ``{"ok": false, "error": {...}}``."""
+    from .observability import count_error
+
+    count_error("socket", error.code)
     return {"ok": False, "error": error.to_dict()}
 
 
@@ -134,8 +137,10 @@ def register_errorhandlers(app) -> None:
 
     from .extensions import db
     from .i18n import error_text
+    from .observability import count_error
 
     def reply(status: int, body: dict):
+        count_error("http", body["code"])
         if wants_json():
             return jsonify(error=body), status
         shown = {**body, "message": error_text(body["code"], body["message"], body.get("details"))}

@@ -35,7 +35,6 @@ else:
              "eventlet.")
 
 import errno  # noqa: E402
-import logging  # noqa: E402
 import resource  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -43,7 +42,7 @@ import socket  # noqa: E402
 import click  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from chatapp import create_app  # noqa: E402
+from chatapp import create_app, observability  # noqa: E402
 from chatapp.config import SERVE_HELP, ConfigError  # noqa: E402
 from chatapp.database import upgrade_database  # noqa: E402
 from chatapp.extensions import socketio  # noqa: E402
@@ -65,10 +64,9 @@ def load_app():
         sys.exit(f"chatapp: {error}")
 
 
-def setup_logging() -> None:
-    """INFO and up to standard error, one line each."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_logging(app) -> None:
+    """INFO and up to standard error, one line each, in the app's LOG_FORMAT (text or json)."""
+    observability.setup_logging(app)
 
 
 def check_async_mode(app) -> None:
@@ -175,7 +173,8 @@ def serve(app, listener: socket.socket, capacity: int) -> None:
             import gevent
             from gevent.pywsgi import WSGIServer
 
-            server = WSGIServer(listener, app)
+            # log=None: no access log of the server's; the app writes one line per request.
+            server = WSGIServer(listener, app, log=None)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 gevent.signal_handler(signum, server.stop, 2)
             server.serve_forever()
@@ -184,7 +183,8 @@ def serve(app, listener: socket.socket, capacity: int) -> None:
 
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             # eventlet's default max_size (1,024 connections) would be a hidden cap.
-            eventlet.wsgi.server(listener, app, log_output=True, debug=False,
+            # No access log of the server's either; the app writes one line per request.
+            eventlet.wsgi.server(listener, app, log_output=False, debug=False,
                                  max_size=capacity)
     except (KeyboardInterrupt, SystemExit):
         pass
@@ -195,8 +195,8 @@ def serve(app, listener: socket.socket, capacity: int) -> None:
 def main(app=None, host: str | None = None, port: int | None = None) -> None:
     """Check the mode, bind the port, migrate, then serve until stopped. The address is the
     configuration's HOST and PORT (environment or instance/config.py) unless given."""
-    setup_logging()
     app = app or load_app()
+    setup_logging(app)
     check_async_mode(app)
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]

@@ -15,7 +15,7 @@ from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room  # not the builtins
 
-from . import payloads
+from . import observability, payloads
 from .errors import ChatappError, NotAuthenticated, socket_ack_error
 from .extensions import db
 from .schemas import CatchUpIn, MarkReadIn, RecallIn, SendMessageIn, TypingIn, load
@@ -84,6 +84,7 @@ def on_disconnect(reason=None):
     connections.disconnect_socket(request.sid)
 
 
+@observability.times_send("socket")
 @socket_event(SendMessageIn)
 def on_send_message(user, data):
     """Send a text message; the ack carries the stored message."""

@@ -21,7 +21,7 @@ worker_class = "gevent"
 workers = 1  # never more: see above
 worker_connections = 10_000  # post_worker_init sets it from the open-file limit
 reuse_port = False
-accesslog = "-"  # one line per request on standard output, like python wsgi.py
+accesslog = None  # the app writes one line per request itself (LOG_FORMAT), secrets redacted
 graceful_timeout = 10
 
 
@@ -34,7 +34,7 @@ def post_worker_init(worker):
     if server.ASYNC_MODE != "gevent":
         sys.exit("chatapp: under gunicorn use the gevent worker; unset CHATAPP_ASYNC_MODE.")
     app = worker.wsgi  # loaded before this hook runs
-    server.setup_logging()
+    server.setup_logging(app)
     server.check_async_mode(app)
     server.prepare(app)
     # Before the worker's run() sizes its connection pool from this.

@@ -3,7 +3,7 @@
 from flask import jsonify, request
 from flask_login import current_user, login_required
 
-from .. import payloads
+from .. import observability, payloads
 from ..errors import ValidationError
 from ..schemas import (
     GroupIn,
@@ -128,6 +128,7 @@ def history(chat_id):
 
 @api.post("/chats/<id:chat_id>/messages")
 @login_required
+@observability.times_send("http")
 def post_message(chat_id):
     """Send a text message (idempotent by ``client_msg_id``)."""
     data = _body(PostMessageIn)

@@ -7,7 +7,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import payloads, rate_limits, search
+from .. import observability, payloads, rate_limits, search
 from ..access import access_chat
 from ..errors import ValidationError
 from ..extensions import db
@@ -34,6 +34,7 @@ def _day(value: str | None, field: str, end: bool = False) -> float | None:
     return day.timestamp() + (DAY_SECONDS if end else 0)
 
 
+@observability.times_search
 def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kind=None,
                     date_from=None, date_to=None, before=None, limit=20) -> dict:
     """Messages matching ``query`` in chats the user is a member of, newest first.
