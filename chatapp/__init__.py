@@ -26,6 +26,7 @@ def create_app(config=None) -> Flask:
 
     from .config import load_config
     from .http_input import harden_input
+    from .observability import register_observability
 
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("CHATAPP_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path or None, instance_relative_config=True)
@@ -33,6 +34,7 @@ def create_app(config=None) -> Flask:
     harden_input(app)  # the id converter must exist before any route registers
     register_extensions(app)
     register_blueprints(app)
+    register_observability(app)  # /metrics, and a log line and timing for every request
     register_sockets(app)
     register_errorhandlers(app)
     register_commands(app)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .. import payloads, rate_limits, search, storage
+from .. import observability, payloads, rate_limits, search, storage
 from ..access import access_chat, private_peer
 from ..database import write_transaction
 from ..errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
@@ -183,6 +183,7 @@ def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
         if earlier is None:
             raise
         return earlier
+    observability.count_message_stored(payload)
     emit("message_created", {"message": payload, "sender_read_seq": payload["seq"]},
          chat_room(payload["chat_id"]))
     return payload, True
