@@ -137,10 +137,20 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """The ``chatapp`` administration commands (users, search, backup, restore)."""
-    from .commands import backup_command, restore_command, search_commands, users
+    """The ``chatapp`` administration commands (users, search, backup, restore, export,
+    import)."""
+    from .commands import (
+        backup_command,
+        export_command,
+        import_command,
+        restore_command,
+        search_commands,
+        users,
+    )
 
     app.cli.add_command(users)
     app.cli.add_command(search_commands)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)

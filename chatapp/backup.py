@@ -161,27 +161,39 @@ def _backup_postgres(target: Path) -> dict:
 
 def _copy_file(source: Path, target: Path) -> dict:
     """Copy one file, returning its size and SHA-256 (computed from what was read)."""
+    with open(source, "rb") as src:
+        return copy_stream(src, target)
+
+
+def copy_stream(src, target: Path) -> dict:
+    """Write the binary stream ``src`` into the file ``target`` (its folders made), returning
+    its size and SHA-256."""
     digest = hashlib.sha256()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(source, "rb") as src, open(target, "wb") as dst:
+    with open(target, "wb") as dst:
         while chunk := src.read(CHUNK):
             digest.update(chunk)
             dst.write(chunk)
     return {"size": target.stat().st_size, "sha256": digest.hexdigest()}
 
 
+def upload_files(root: Path):
+    """The files of the upload folder as (path relative to it, path), leaving out uploads
+    still being written (``.part-*``)."""
+    for folder, _dirs, names in os.walk(root):
+        for name in sorted(names):
+            if not name.startswith(".part-"):
+                source = Path(folder) / name
+                yield source.relative_to(root).as_posix(), source
+
+
 def _copy_tree(root: Path, target: Path) -> list[dict]:
     """Copy the upload folder (not uploads still being written); the files' manifest rows."""
     files = []
     target.mkdir(parents=True, exist_ok=True)
-    for folder, _dirs, names in os.walk(root):
-        for name in sorted(names):
-            if name.startswith(".part-"):
-                continue
-            source = Path(folder) / name
-            relative = source.relative_to(root).as_posix()
-            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: not referenced
-                files.append({"path": relative, **_copy_file(source, target / relative)})
+    for relative, source in upload_files(root):
+        with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: not referenced
+            files.append({"path": relative, **_copy_file(source, target / relative)})
     return sorted(files, key=lambda row: row["path"])
 
 
@@ -226,6 +238,11 @@ def _require_empty_instance() -> None:
         raise BackupError("The database is not empty (it has tables). Restore into a new, "
                           "empty instance: a fresh instance folder or an empty PostgreSQL "
                           "database.")
+    require_empty_upload_folder()
+
+
+def require_empty_upload_folder() -> None:
+    """Refuse an instance whose upload folder holds files (restore and import fill new ones)."""
     root = Path(current_app.config["UPLOAD_FOLDER"])
     if any(path.is_file() for path in root.rglob("*")):
         raise BackupError(f"The upload folder {root} is not empty.")
