@@ -104,7 +104,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Pages and JSON endpoints, and the headers every response carries."""
-    from . import auth, chats, friends, main
+    from . import admin, auth, chats, friends, main
     from .searchpage import bp as search_page
     from .security import register_security_headers
     from .templating import register_template_helpers
@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(chats.bp)
     app.register_blueprint(chats.api)
     app.register_blueprint(search_page)
+    app.register_blueprint(admin.bp)
     register_security_headers(app)
     register_template_helpers(app)
 

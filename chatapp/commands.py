@@ -50,6 +50,55 @@ def enable_user(user_name):
     click.echo(f"Enabled {user.user_name}.")
 
 
+@users.command("admin")
+@click.argument("user_name")
+@click.option("--revoke", is_flag=True, help="Take the role away instead.")
+def make_admin(user_name, revoke):
+    """Make an account a site administrator (the admin pages at /admin), or no longer one."""
+    try:
+        user = accounts.set_site_admin(user_name, not revoke)
+    except ChatappError as error:
+        _fail(error)
+    click.echo(f"{user.user_name} is {'no longer' if revoke else 'now'} a site administrator.")
+
+
+@users.command("delete")
+@click.argument("user_name")
+@click.option("--remove-messages", is_flag=True,
+              help="Also remove the text and files of every message they sent.")
+@click.confirmation_option(prompt="Delete this account? It cannot be undone.")
+def delete_user(user_name, remove_messages):
+    """Delete an account: personal data goes, messages stay from "Deleted user" (unless
+    --remove-messages); its sessions and open sockets end at once."""
+    from .services import account_deletion
+
+    try:
+        user = accounts.account_named(user_name)
+        account_deletion.delete_account(user, by=user, remove_messages=remove_messages)
+    except ChatappError as error:
+        _fail(error)
+    click.echo(f"Deleted {user_name}" + (" and their messages." if remove_messages else "."))
+
+
+@users.command("list")
+@click.argument("query", default="")
+def list_users(query):
+    """List accounts whose name starts with QUERY or whose email contains it."""
+    from .services import administration
+
+    page = 1
+    while True:
+        rows, more = administration.list_users(query, page)
+        for user in rows:
+            flags = [f for f, on in (("admin", user.is_admin), ("disabled", not user.is_active))
+                     if on]
+            click.echo(f"{user.user_id}\t{user.user_name}\t{user.user_email or ''}"
+                       f"\t{','.join(flags)}")
+        if not more:
+            return
+        page += 1
+
+
 @users.command("reset-link")
 @click.argument("user_name")
 @click.option("--base-url", default=None,

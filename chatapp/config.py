@@ -66,6 +66,8 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)
     PASSWORD_MIN_LENGTH = 8
     PASSWORD_RESET_MAX_AGE = 3600  # seconds a reset link stays valid
+    # The first account registered on a server that has none becomes its site administrator.
+    FIRST_USER_ADMIN = True
 
     # Email (optional): with MAIL_SERVER set, "forgot password" mails a reset link. Links in
     # mails start with PUBLIC_URL, never with the request's Host header, which a client chooses.

@@ -38,6 +38,8 @@ ERROR_TEXT = {
                             "inside."),
     "weak_password": _l("A password has at least %(min)s characters."),
     "wrong_password": _l("The current password is wrong."),
+    "cannot_act_on_self": _l("Administrators cannot disable or delete their own account here."),
+    "name_mismatch": _l("That is not this account's name."),
     "invalid_email": _l("That email address is not valid."),
     "not_an_image": _l("That file is not an image."),
     "image_too_large": _l("That image has too many pixels."),

@@ -103,6 +103,12 @@ class User(UserMixin, db.Model):
     last_seen: Mapped[float | None] = mapped_column(Float)
     # The language chosen in the profile ("en", "zh"); NULL follows the browser.
     locale: Mapped[str | None] = mapped_column(String(10))
+    # A site administrator: the admin pages (set with `chatapp users admin`, or the first
+    # account of an empty server). Not a chat role: those are Membership.privilege.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # When the account was deleted. Its row stays, emptied of personal data, so the messages
+    # it sent keep a sender ("Deleted user 17"); see docs/permissions.md.
+    deleted_at: Mapped[float | None] = mapped_column(Float)
 
     def get_id(self) -> str:
         """Flask-Login identity: the id and the session version, so old cookies die."""

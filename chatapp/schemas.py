@@ -54,6 +54,10 @@ class PasswordChangeIn(Schema):
     new_password: Password
 
 
+class AccountDeleteIn(Schema):
+    password: Password
+
+
 UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Note = Annotated[str, StringConstraints(max_length=FRIEND_NOTE_MAX * 2)]
 ChatName = Annotated[str, StringConstraints(max_length=CHAT_NAME_MAX * 2)]

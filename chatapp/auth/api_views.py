@@ -11,10 +11,18 @@ from flask_wtf.csrf import generate_csrf
 from ..errors import ValidationError
 from ..extensions import limiter
 from ..payloads import user_private
-from ..schemas import LoginIn, PasswordChangeIn, PasswordResetIn, ProfileIn, RegisterIn, load
-from ..services import accounts, export, mail
+from ..schemas import (
+    AccountDeleteIn,
+    LoginIn,
+    PasswordChangeIn,
+    PasswordResetIn,
+    ProfileIn,
+    RegisterIn,
+    load,
+)
+from ..services import account_deletion, accounts, export, mail
 from . import api
-from .session import log_in, log_out, rate_limit, refresh_session
+from .session import end_this_session, log_in, log_out, rate_limit, refresh_session
 
 
 def _json_body():
@@ -85,6 +93,16 @@ def update_me():
     if "locale" in data.model_fields_set:
         user = accounts.set_locale(current_user, data.locale)
     return jsonify(user=user_private(user))
+
+
+@api.delete("/me")
+@login_required
+def delete_me():
+    """Delete one's own account (confirmed with the password); the session ends."""
+    data = load(AccountDeleteIn, _json_body())
+    account_deletion.delete_own_account(current_user, data.password)
+    end_this_session()
+    return "", 204
 
 
 @api.post("/me/password")

@@ -59,3 +59,7 @@ class NewPasswordForm(FlaskForm):
 
 class PasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[InputRequired()])

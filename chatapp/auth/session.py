@@ -33,6 +33,11 @@ def rotate_csrf_token() -> None:
 def log_out(user: User) -> None:
     """End this session and every other session of ``user``."""
     accounts.end_sessions(user)
+    end_this_session()
+
+
+def end_this_session() -> None:
+    """Forget the login of this browser (the account's other sessions ended already)."""
     logout_user()
     rotate_csrf_token()
 

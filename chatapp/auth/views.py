@@ -19,11 +19,12 @@ from .. import storage
 from ..errors import ChatappError
 from ..extensions import db, limiter
 from ..models import User
-from ..services import accounts, mail
+from ..services import account_deletion, accounts, mail
 from ..web import flash_error, show_error
 from . import api_views, bp
 from .forms import (
     AvatarForm,
+    DeleteAccountForm,
     EmptyForm,
     ForgotPasswordForm,
     LoginForm,
@@ -32,7 +33,14 @@ from .forms import (
     ProfileForm,
     RegisterForm,
 )
-from .session import log_in, log_out, rate_limit, refresh_session, safe_next
+from .session import (
+    end_this_session,
+    log_in,
+    log_out,
+    rate_limit,
+    refresh_session,
+    safe_next,
+)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -133,6 +141,7 @@ def _profile_page(status=None, **forms):
     forms.setdefault("avatar_form", AvatarForm())
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("remove_avatar_form", EmptyForm())
+    forms.setdefault("delete_form", DeleteAccountForm())
     submitted = any(f.is_submitted() and f.errors for f in forms.values())
     return render_template("auth/profile.html", **forms), status or (400 if submitted else 200)
 
@@ -180,6 +189,23 @@ def change_password():
         flash(_("Password changed. Other sessions were logged out."), "success")
         return redirect(url_for("auth.profile"))
     return _profile_page(password_form=form)
+
+
+@bp.route("/profile/delete", methods=["POST"])
+@login_required
+def delete_account():
+    """Delete one's own account, confirmed with the password; then the log-in page."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            account_deletion.delete_own_account(current_user, form.password.data)
+        except ChatappError as error:
+            show_error(form, error)
+            return _profile_page(delete_form=form, status=error.status)
+        end_this_session()
+        flash(_("Your account was deleted."), "success")
+        return redirect(url_for("auth.login"))
+    return _profile_page(delete_form=form)
 
 
 @bp.route("/profile/export")

@@ -111,6 +111,9 @@ def register_user(user_name: str, password: str, email: str | None = None) -> Us
             if db.session.scalar(select(User.user_id).where(
                     User.user_name_skeleton == skeleton)):
                 raise _looks_taken()
+            # The first account of an empty server administers it (FIRST_USER_ADMIN).
+            first = (current_app.config["FIRST_USER_ADMIN"]
+                     and db.session.scalar(select(User.user_id).limit(1)) is None)
             user = User(
                 user_name=name,
                 user_name_key=key,
@@ -118,6 +121,7 @@ def register_user(user_name: str, password: str, email: str | None = None) -> Us
                 password=password_hash,
                 user_email=email,
                 register_time=now(),
+                is_admin=first,
             )
             db.session.add(user)
     except IntegrityError:
@@ -241,8 +245,13 @@ def remove_avatar(user: User) -> User:
 
 
 def set_user_active(user_name: str, active: bool) -> User:
-    """Administration: enable or disable an account; disabling ends its sessions."""
-    user = _user_named(user_name)
+    """Administration: enable or disable an account by name; disabling ends its sessions."""
+    return set_active(_user_named(user_name), active)
+
+
+def set_active(user: User, active: bool) -> User:
+    """Administration: enable or disable ``user``; disabling ends their sessions and cuts
+    their open sockets on every server process."""
     with write_transaction():
         user.is_active = active
         if not active:
@@ -252,9 +261,22 @@ def set_user_active(user_name: str, active: bool) -> User:
     return user
 
 
+def set_site_admin(user_name: str, admin: bool) -> User:
+    """Administration: make an account a site administrator, or no longer one."""
+    user = _user_named(user_name)
+    with write_transaction():
+        user.is_admin = admin
+    return user
+
+
+def account_named(user_name: str) -> User:
+    """An account by name (ignoring case) that is not deleted, or ``user_not_found``."""
+    return _user_named(user_name)
+
+
 def _user_named(user_name: str) -> User:
     user = find_user_by_name(user_name)
-    if user is None:
+    if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
     return user
 
@@ -285,7 +307,7 @@ def user_for_reset_token(token: str) -> User:
         raise ValidationError("This reset link is not valid.", code="reset_link_invalid") from None
     user = db.session.get(User, user_id)
     # The session version moves on with every reset, so a link works once.
-    if user is None or user.session_version != version:
+    if user is None or user.session_version != version or user.deleted_at is not None:
         raise ValidationError("This reset link is not valid.", code="reset_link_invalid")
     return user
 

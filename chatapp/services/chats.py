@@ -395,3 +395,46 @@ def _dissolved(chat_id: int, files: list[str]) -> None:
         storage.remove(name)
     emit("chat_dissolved", {"chat_id": chat_id}, chat_room(chat_id))
     close_chat_room(chat_id)
+
+
+def withdraw_from_groups(user: User):
+    """Inside the caller's write transaction: take ``user`` out of every group (their account
+    is being deleted). A departing owner hands the group to its longest-standing admin, else
+    its longest-standing member; a group nobody else is in is deleted. Private chats stay, for
+    the other person. Returns what to announce once the transaction has committed."""
+    notices_, heirs, ended, dissolved = [], [], [], []
+    groups = db.session.scalars(select(Membership).join(Chat).where(
+        Membership.user_id == user.user_id, Chat.is_private.is_(False)))
+    for membership in list(groups):
+        chat_id = membership.chat_id
+        others = list(db.session.scalars(select(Membership).where(
+            Membership.chat_id == chat_id, Membership.user_id != user.user_id)
+            .order_by(Membership.id)))
+        if not others:
+            dissolved.append((chat_id, files_in_chat(chat_id)))
+            search.unindex_chat(chat_id)
+            db.session.execute(delete(Chat).where(Chat.chat_id == chat_id))
+            continue
+        was_owner = membership.privilege == OWNER
+        db.session.delete(membership)
+        db.session.flush()  # one owner at a time
+        if was_owner:
+            heir = next((m for m in others if m.privilege == ADMIN), others[0])
+            heir.privilege, heir.update_time = OWNER, now()
+            notices_.append(_notice(chat_id, user, "ownership_transferred", heir.user))
+            heirs.append((chat_id, heir.user_id))
+        notices_.append(_notice(chat_id, user, "member_left"))
+        ended.append(chat_id)
+
+    def announce() -> None:
+        for chat_id, heir_id in heirs:
+            emit("role_changed", {"chat_id": chat_id, "user_id": heir_id, "privilege": "owner"},
+                 chat_room(chat_id))
+        _publish_notices(notices_)
+        for chat_id in ended:
+            _end_membership(chat_id, user.user_id,
+                            {"chat_id": chat_id, "user_id": user.user_id, "reason": "left"})
+        for chat_id, files in dissolved:
+            _dissolved(chat_id, files)
+
+    return announce

@@ -166,3 +166,27 @@ def remove_friend(user: User, friend_id) -> User:
     emit_to_users("friend_removed", {"user_id": friend_id}, [user.user_id])
     emit_to_users("friend_removed", {"user_id": user.user_id}, [friend_id])
     return friend
+
+
+def drop_all_friendships(user: User):
+    """Inside the caller's write transaction: end every friendship and pending request of
+    ``user`` (their account is being deleted). Returns what to announce after the commit."""
+    friend_ids = list(db.session.scalars(select(Friendship.friend_id).where(
+        Friendship.user_id == user.user_id)))
+    requests = [(r.id, r.sender_id, r.receiver_id) for r in db.session.scalars(
+        select(FriendRequest).where(or_(FriendRequest.sender_id == user.user_id,
+                                        FriendRequest.receiver_id == user.user_id)))]
+    db.session.execute(delete(Friendship).where(or_(Friendship.user_id == user.user_id,
+                                                    Friendship.friend_id == user.user_id)))
+    db.session.execute(delete(FriendRequest).where(or_(FriendRequest.sender_id == user.user_id,
+                                                       FriendRequest.receiver_id == user.user_id)))
+
+    def announce() -> None:
+        for friend_id in friend_ids:
+            emit_to_users("friend_removed", {"user_id": user.user_id}, [friend_id])
+        for request_id, sender_id, receiver_id in requests:
+            event = ("friend_request_cancelled" if sender_id == user.user_id
+                     else "friend_request_declined")
+            emit_to_users(event, {"request_id": request_id}, [sender_id, receiver_id])
+
+    return announce

@@ -406,6 +406,30 @@ def _files_of(stored: str | None) -> list[str]:
     return [stored, storage.thumbnail_name(stored)]
 
 
+def erase_messages_of(user: User, by: User):
+    """Inside the caller's write transaction: remove the text and files of every message
+    ``user`` sent, as a recall by ``by`` (an administrator deleting the account with its
+    messages). Returns what to announce after the commit."""
+    erased = list(db.session.scalars(select(Message).where(
+        Message.sender_id == user.user_id, Message.msg_type != MsgType.SYSTEM,
+        Message.recalled_at.is_(None))))
+    files = [name for message in erased for name in _files_of(message.msg_file)]
+    search.unindex_messages([message.msg_id for message in erased])
+    stamp = now()
+    for message in erased:
+        message.msg_text, message.msg_file = "", None
+        message.recalled_at, message.recalled_by, message.update_time = stamp, by.user_id, stamp
+
+    def announce() -> None:
+        for name in files:
+            storage.remove(name)
+        for message in erased:
+            emit("message_recalled", {"message": payloads.message(message)},
+                 chat_room(message.chat_id))
+
+    return announce
+
+
 # --- typing --------------------------------------------------------------------------------
 
 

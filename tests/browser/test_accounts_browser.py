@@ -193,3 +193,50 @@ def test_account_pages_have_no_console_errors_or_csp_violations(new_context, liv
     page.emulate_media(color_scheme="dark")
     screenshot(page, "profile-narrow-dark")
     assert problems == []
+
+
+def test_a_site_admin_disables_and_deletes_an_account_from_the_admin_pages(new_context,
+                                                                           live_server,
+                                                                           alice, bob,
+                                                                           screenshot):
+    admin = new_context().new_page()
+    log_in(admin, alice)  # the server's first account: its administrator
+    victim = new_context().new_page()
+    log_in(victim, bob)
+    expect(victim.get_by_role("link", name="Admin")).to_have_count(0)
+    victim.goto("/admin/")
+    expect(victim.locator("body")).to_contain_text("not_found")
+    victim.goto("/friends")
+    expect(victim.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
+
+    admin.get_by_role("link", name="Admin").click()
+    expect(admin.get_by_test_id("fig-users")).to_contain_text("2 active, 0 disabled")
+    screenshot(admin, "admin-figures")
+    admin.get_by_role("link", name="Accounts").click()
+    admin.get_by_placeholder("Name or email").fill("bo")
+    admin.get_by_role("button", name="Search").click()
+    admin.get_by_test_id("admin-user-bob").get_by_role("link", name="bob").click()
+    admin.get_by_test_id("admin-disable").click()
+    expect(flash(admin)).to_contain_text("bob is disabled")
+    # bob's open page is sent to the log-in page without a reload.
+    expect(victim).to_have_url(re.compile(re.escape(live_server) + r"/login"))
+
+    admin.get_by_label("Type the user name to confirm").fill("bob")
+    admin.get_by_test_id("admin-delete").click()
+    expect(flash(admin)).to_contain_text("bob's account was deleted")
+    expect(admin.get_by_test_id("admin-user-bob")).to_have_count(0)
+    screenshot(admin, "admin-accounts")
+
+
+def test_a_person_deletes_their_own_account_from_the_profile(page, live_server, alice):
+    log_in(page, alice)
+    page.goto("/profile")
+    page.get_by_label("Your password").fill("not my password")
+    page.get_by_test_id("delete-account").click()
+    expect(page.locator("#password-errors, .errors")).to_contain_text("password is wrong")
+    page.get_by_label("Your password").fill(alice.password)
+    page.get_by_test_id("delete-account").click()
+    expect(page).to_have_url(live_server + "/login")
+    expect(flash(page)).to_contain_text("Your account was deleted.")
+    log_in(page, alice)
+    expect(page.locator("body")).to_contain_text("Wrong user name or password")
