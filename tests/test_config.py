@@ -1,10 +1,13 @@
 """Configuration: defaults, environment, instance/config.py, generated secret key."""
 
 import os
+import re
 import stat
+from pathlib import Path
 
 import pytest
 
+import chatapp
 from chatapp import create_app
 from chatapp.config import DRIVER_INSTALLS, ConfigError, Defaults, load_config, pool_options
 
@@ -128,3 +131,40 @@ def test_a_value_that_does_not_fit_is_refused_naming_the_variable(tmp_path, name
     app = Flask("t", instance_path=str(tmp_path), instance_relative_config=True)
     with pytest.raises(ConfigError, match=f"CHATAPP_{name}="):
         load_config(app, environ={f"CHATAPP_{name}": raw, "CHATAPP_SECRET_KEY": "k"})
+
+
+# --- docs/deployment.md matches the code --------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
+# Settings read by Flask or an extension rather than by chatapp's own code.
+READ_BY_LIBRARIES = {
+    "SECRET_KEY", "MAX_CONTENT_LENGTH", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS",
+    "SQLALCHEMY_RECORD_QUERIES", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY",
+    "REMEMBER_COOKIE_SAMESITE", "REMEMBER_COOKIE_DURATION", "WTF_CSRF_HEADERS",
+    "WTF_CSRF_TIME_LIMIT", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI",
+}
+
+
+def documented_settings() -> set[str]:
+    """The first column of every settings table in the deployment guide."""
+    section = DOCS.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", section, re.MULTILINE))
+
+
+def test_every_setting_is_documented_and_every_documented_setting_exists():
+    defaults = {name for name in dir(Defaults) if name.isupper()}
+    documented = documented_settings()
+    assert defaults - documented == set(), "settings missing from docs/deployment.md"
+    assert documented - defaults - {"SOCKETIO_ASYNC_MODE", "MIGRATIONS_DIR"} == set(), (
+        "docs/deployment.md documents settings the code does not have")
+
+
+def test_every_documented_setting_is_read_by_the_code():
+    source = "\n".join(path.read_text() for path in Path(chatapp.__file__).parent.rglob("*.py")
+                       if path.name != "config.py")
+    source += (Path(chatapp.__file__).parent / "config.py").read_text().split(
+        "class ConfigError", 1)[1]  # config.py's functions, not the Defaults that declare them
+    unread = sorted(name for name in documented_settings() - READ_BY_LIBRARIES
+                    if f'"{name}"' not in source and f"'{name}'" not in source)
+    assert unread == [], "documented but never read"
