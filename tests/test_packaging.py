@@ -94,6 +94,15 @@ def test_an_installed_wheel_migrates_administers_and_serves(installed, tmp_path)
                             timeout=5)
         assert "登录" in page.text
         assert "with gevent" in server.log_tail()
+        # What the operator does next, with the installed command alone (docs/deployment.md).
+        metrics = requests.get(server.url + "/metrics", timeout=5)
+        assert metrics.status_code == 200
+        assert "chatapp_http_request_duration_seconds" in metrics.text
+        for args in (["backup", str(tmp_path / "backup")], ["export", str(tmp_path / "all.zip")]):
+            done = run_chatapp(installed, elsewhere, env, *args)
+            assert done.returncode == 0, done.stderr
+        assert (tmp_path / "backup" / "manifest.json").is_file()
+        assert (tmp_path / "all.zip").is_file()
 
 
 def test_the_shipped_systemd_unit_is_valid_and_starts_the_installed_command(installed, tmp_path):
