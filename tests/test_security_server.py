@@ -1,6 +1,6 @@
 """Attacks that only a real server shows: forged proxy headers on the Socket.IO handshake,
-malformed WebSocket frames from anonymous clients, and an account disabled from a shell while
-its socket is open."""
+malformed WebSocket frames from anonymous clients, and an account disabled or deleted from a
+shell while its socket is open."""
 
 import os
 import subprocess
@@ -89,9 +89,12 @@ def test_a_malformed_frame_closes_the_connection_quietly(server, name, frame, op
     assert log.count("malformed") == lines_before + 1, log[-3000:]
 
 
-def test_an_account_disabled_from_a_shell_loses_its_open_socket_within_a_second(server):
+@pytest.mark.parametrize("command", [["disable"], ["delete", "--yes"]])
+def test_an_account_disabled_or_deleted_from_a_shell_loses_its_open_socket_within_a_second(
+        server, command):
+    name = f"shell-{command[0]}"
     alice = HttpApi(server.url)
-    alice.register("shell-alice", PASSWORD)
+    alice.register(name, PASSWORD)
     ended, disconnected = threading.Event(), threading.Event()
     sock = socketio.Client(reconnection=False)
     sock.on("session_ended", lambda payload: ended.set())
@@ -102,12 +105,12 @@ def test_an_account_disabled_from_a_shell_loses_its_open_socket_within_a_second(
         env = {**os.environ, "CHATAPP_INSTANCE_PATH": str(server.instance_path)}
         env.pop("DATABASE_URL", None)
         result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "chatapp", "users", "disable", "shell-alice"],
+            [sys.executable, "-m", "chatapp", "users", command[0], name, *command[1:]],
             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
-        disabled_at = time.monotonic()
+        done_at = time.monotonic()
         assert disconnected.wait(5), "the socket outlived its session"
-        assert time.monotonic() - disabled_at < 1.0
+        assert time.monotonic() - done_at < 1.0
         assert ended.is_set()
     finally:
         sock.disconnect()
