@@ -2,9 +2,13 @@
 imported): a populated installation, and every person's API answers about it."""
 
 import io
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
-from tests.conftest import ApiClient, image_bytes, require
+import pytest
+
+from chatapp import create_app
+from chatapp.extensions import db
+from tests.conftest import ApiClient, _test_config, image_bytes, require
 from tests.live_server import PostgresUnavailable, postgres_database
 
 
@@ -76,3 +80,30 @@ def empty_database(engine, folder):
             yield url
     except PostgresUnavailable as error:
         require(False, str(error))
+
+
+@pytest.fixture
+def people(alice, bob, carol):
+    """The three people ``populate`` and ``answers`` are about."""
+    return [alice, bob, carol]
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """Build apps on new, empty instances of either engine: ``instance(name, engine,
+    **config)`` gives an app with a folder of its own and an empty database."""
+    with ExitStack() as stack:
+        apps = []
+
+        def build(name, engine, **overrides):
+            folder = tmp_path / name
+            folder.mkdir()
+            url = stack.enter_context(empty_database(engine, folder))
+            app = create_app(_test_config(folder, url) | overrides)
+            apps.append(app)
+            return app
+
+        yield build
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()

@@ -3,44 +3,25 @@
 same thing; damaged or misplaced restores are refused; auto-migration backs up first."""
 
 import json
-from contextlib import ExitStack
 
 import pytest
 from flask_migrate import upgrade
 
-from chatapp import create_app
 from chatapp.backup import BackupError, backup, restore
 from chatapp.commands import db_upgrade
 from chatapp.database import schema_revisions, upgrade_database
 from chatapp.extensions import db
-from tests.conftest import _test_config
-from tests.server_state import answers, empty_database, populate
+from tests import server_state
+from tests.server_state import answers, populate
+
+# The fixtures this module shares with the other whole-server tests.
+people, instance = server_state.people, server_state.instance
 
 
 @pytest.fixture
-def people(alice, bob, carol):
-    return [alice, bob, carol]
-
-
-@pytest.fixture
-def empty_app(database_engine, tmp_path):
-    """Build apps on empty instances: a folder of their own and an empty database."""
-    with ExitStack() as stack:
-        apps = []
-
-        def build(name="restored", **overrides):
-            folder = tmp_path / name
-            folder.mkdir()
-            url = stack.enter_context(empty_database(database_engine, folder))
-            config = _test_config(folder, url) | {"UPLOAD_FOLDER": str(folder / "uploads")}
-            app = create_app(config | overrides)
-            apps.append(app)
-            return app
-
-        yield build
-        for app in apps:
-            with app.app_context():
-                db.engine.dispose()
+def empty_app(instance, database_engine):
+    """Build an app on an empty instance of this run's engine."""
+    return lambda name="restored", **config: instance(name, database_engine, **config)
 
 
 def test_a_restored_backup_shows_everyone_the_same_server(app, api, befriend, people,

@@ -4,46 +4,22 @@ misplaced imports are refused before anything is written."""
 
 import json
 import zipfile
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from chatapp import create_app
 from chatapp.commands import export_command, import_command
 from chatapp.database import schema_revisions
 from chatapp.extensions import db
 from chatapp.transfer import TransferError, export_server, exported_tables, import_server
-from tests.conftest import ApiClient, _test_config
-from tests.server_state import answers, empty_database, populate
+from tests import server_state
+from tests.conftest import ApiClient
+from tests.server_state import answers, populate
 
-
-@pytest.fixture
-def people(alice, bob, carol):
-    return [alice, bob, carol]
-
-
-@pytest.fixture
-def instance(tmp_path):
-    """Build apps on new instances of either engine: a folder of their own and an empty
-    database."""
-    with ExitStack() as stack:
-        apps = []
-
-        def build(name, engine, **overrides):
-            folder = tmp_path / name
-            folder.mkdir()
-            url = stack.enter_context(empty_database(engine, folder))
-            app = create_app(_test_config(folder, url) | overrides)
-            apps.append(app)
-            return app
-
-        yield build
-        for app in apps:
-            with app.app_context():
-                db.engine.dispose()
+# The fixtures this module shares with the other whole-server tests.
+people, instance = server_state.people, server_state.instance
 
 
 def members(path) -> dict:
