@@ -11,7 +11,6 @@ from chatapp.extensions import db
 from chatapp.models import Chat, FriendRequest, Friendship, Membership, Message, User
 from tests.conftest import ApiClient, error_code, events, image_bytes, uploads_in
 from tests.test_session_revocation import wait_disconnected
-from tests.url_rules import fill, placeholders, routes
 
 
 @pytest.fixture
@@ -125,26 +124,6 @@ def test_no_first_admin_when_the_setting_is_off(make_app):
     app = make_app(FIRST_USER_ADMIN=False)
     with app.app_context():
         assert not accounts.register_user("first", "password123").is_admin
-
-
-def test_admin_pages_exist_only_for_site_admins(app, api, alice, bob):
-    admin_routes = routes(app, "/admin")
-    assert len(admin_routes) >= 7
-    admin, member, anonymous = api(alice), api(bob), ApiClient(app.test_client())
-    values = {"user_id": bob.user_id}
-    for rule, method in admin_routes:
-        url = fill(rule, values)
-        data = {"csrf_token": member.token(), "confirm_name": "bob"}
-        refused = member.client.open(url, method=method, data=data)
-        assert refused.status_code == 404, (url, method)
-        gone = anonymous.client.open(url, method=method, data={"csrf_token": anonymous.token()})
-        assert gone.status_code in (302, 401), (url, method)
-        if method == "GET":
-            assert admin.client.get(url).status_code == 200, url
-    assert [p for rule, _ in admin_routes for p in placeholders(rule)] <= [("id", "user_id")] * 20
-    with app.app_context():  # nothing happened to bob
-        user = db.session.get(User, bob.user_id)
-        assert user.is_active and user.deleted_at is None
 
 
 def test_admin_actions_disable_enable_reset_and_refuse_themselves(app, api, sio, alice, bob):

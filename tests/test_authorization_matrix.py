@@ -2,11 +2,15 @@
 
 Roles: owner, admin, member, former member (was in the group, left), non-member, anonymous.
 A former member and a non-member learn nothing: "not found", exactly as for a missing chat.
+The site admin pages (/admin): a site admin, a user who is not one, anonymous.
 """
 
 import pytest
 
+from chatapp.extensions import db
+from chatapp.models import User
 from tests.conftest import ApiClient, events
+from tests.url_rules import fill, placeholders, routes
 
 ROLES = ["owner", "admin", "member", "former", "outsider", "anonymous"]
 
@@ -170,3 +174,26 @@ def test_friend_routes_anonymous(app):
             client._send(method, path)
         assert response.status_code == 401, path
         assert response.get_json()["error"]["code"] == "not_authenticated"
+
+
+# --- site administration: /admin is for site admins only --------------------------------
+
+
+def test_admin_pages_exist_only_for_site_admins(app, api, alice, bob):
+    admin_routes = routes(app, "/admin")
+    assert len(admin_routes) >= 7
+    admin, member, anonymous = api(alice), api(bob), ApiClient(app.test_client())
+    values = {"user_id": bob.user_id}
+    for rule, method in admin_routes:
+        url = fill(rule, values)
+        data = {"csrf_token": member.token(), "confirm_name": "bob"}
+        refused = member.client.open(url, method=method, data=data)
+        assert refused.status_code == 404, (url, method)
+        gone = anonymous.client.open(url, method=method, data={"csrf_token": anonymous.token()})
+        assert gone.status_code in (302, 401), (url, method)
+        if method == "GET":
+            assert admin.client.get(url).status_code == 200, url
+    assert [p for rule, _ in admin_routes for p in placeholders(rule)] <= [("id", "user_id")] * 20
+    with app.app_context():  # nothing happened to bob
+        user = db.session.get(User, bob.user_id)
+        assert user.is_active and user.deleted_at is None
