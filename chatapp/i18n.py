@@ -95,6 +95,7 @@ def js_strings() -> dict[str, str]:
         "retry": _l("Retry"),
         "discard": _l("Discard"),
         "recall": _l("Recall"),
+        "remove": _l("Remove"),
         "recalled": _l("Message recalled"),
         "recalled_by": _l("%(name)s recalled a message"),
         "read": _l("Read"),

@@ -236,12 +236,12 @@
     return li;
   }
 
-  /** Redraw the line under a message: its read state and the recall action. */
+  /** Redraw the line under a message (its time and read state) and its action. */
   function foot(li, m, ctx) {
     var box = parts(li).foot;
     if (!box) return;
     var had = document.activeElement;
-    var focused = had && box.contains(had) ? had : null;  // a keyboard user is on an action
+    var focused = had && li.contains(had) && had.closest(".msg-foot, .msg-actions") ? had : null;
     box.replaceChildren();
     if (m.sender.user_id === ctx.meId) box.append(timeNode(m.create_time));  // no header of our own
     var receipt = ctx.receipt;
@@ -256,21 +256,37 @@
       b.addEventListener("click", function () { ctx.onReceipts(m, li, b); });
       box.append(b);
     }
-    if (ctx.canRecall) {
-      var recall = button("link-button recall", t("recall"));
-      recall.setAttribute("data-recall", "");
-      recall.addEventListener("click", function () { ctx.onRecall(m, recall); });
-      box.append(recall);
-    }
     box.hidden = !box.firstChild;
-    if (focused) keepFocus(li, box, focused);
+    actions(li, m, ctx);
+    if (focused) keepFocus(li, focused);
+  }
+
+  // The action sits beside the bubble, not on a line of its own: for a group's owner and
+  // admins a line under every message would be blank until pointed at (app.css shows it on
+  // the message pointed at, tapped or holding the focus). "Recall" one's own message within
+  // the recall window; "Remove" someone else's, as a group's owner or admin.
+  function actions(li, m, ctx) {
+    var box = li.querySelector(".msg-actions");
+    if (!ctx.canRecall) {
+      if (box) box.remove();
+      return;
+    }
+    if (!box) {
+      box = el("div", "msg-actions");
+      li.append(box);
+    }
+    var mine = m.sender.user_id === ctx.meId;
+    var recall = button("link-button recall", t(mine ? "recall" : "remove"));
+    recall.setAttribute("data-recall", "");
+    recall.addEventListener("click", function () { ctx.onRecall(m, recall); });
+    box.replaceChildren(recall);
   }
 
   // The line was drawn again (a read, the recall window closing): the focus goes to the same
   // action, else to another one of the message, else to the timeline, never to the page.
-  function keepFocus(li, box, was) {
+  function keepFocus(li, was) {
     var kind = was.hasAttribute("data-recall") ? "[data-recall]" : "[data-receipts]";
-    var next = box.querySelector(kind) || box.querySelector("button");
+    var next = li.querySelector(kind) || li.querySelector(".msg-foot button, .msg-actions button");
     if (!next && li.isConnected) next = li.closest("[data-timeline]");
     if (next) next.focus({ preventScroll: true });
   }

@@ -638,8 +638,19 @@
     if (moreBefore && ui.timeline.scrollHeight <= ui.timeline.clientHeight) loadOlder();
   }
 
+  // A tap on a message shows its actions (on a touch screen nothing is pointed at); a tap on
+  // it again, or on another message, hides them. Taps on its links, players and buttons act.
+  function onTap(event) {
+    if (event.target.closest("a, button, audio, video, .receipts-pop")) return;
+    var li = event.target.closest("li.msg[data-msg-id]");
+    var had = ui.list.querySelector("li.msg.is-selected");
+    if (had && had !== li) had.classList.remove("is-selected");
+    if (li) li.classList.toggle("is-selected");
+  }
+
   function listen() {
     ui.timeline.addEventListener("scroll", onScroll, { passive: true });
+    ui.list.addEventListener("click", onTap);
     ui.jump.addEventListener("click", function () {
       if (moreAfter) jumpToLatest(); else scrollToBottom();
       maybeMarkRead();

@@ -18,6 +18,7 @@
     retry: "Retry",
     discard: "Discard",
     recall: "Recall",
+    remove: "Remove",
     recalled: "Message recalled",
     recalled_by: "%(name)s recalled a message",
     read: "Read",

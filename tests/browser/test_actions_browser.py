@@ -1,0 +1,124 @@
+"""Acting on messages and people in real browsers: a message's action takes no line of its
+own (for a group's owner and admins too), shows on a touch screen only for the message
+tapped, and says "Remove" on someone else's message.
+"""
+
+import pytest
+
+from tests.browser.test_messaging_browser import (
+    Browser,
+    api_for,
+    expect,
+    group_chat,
+    no_problems,
+    own_message,
+    settled,
+    texts,
+    write,
+)
+from tests.browser.test_web_client_browser import post_text
+
+pytestmark = pytest.mark.browser
+
+BOB_SAYS = ["Morning all", "The build is green again",
+            " ".join(["A longer one, to wrap over several lines in a group of three."] * 4)]
+
+HEIGHTS = """list => [...list.querySelectorAll('li.msg')]
+    .filter(li => li.querySelector('.msg-text') && !li.classList.contains('msg-mine'))
+    .map(li => [li.querySelector('.msg-text').textContent, li.getBoundingClientRect().height])"""
+
+
+# The texts of the messages whose action (Recall, Remove) a person can see: on screen, not
+# transparent, not clipped to nothing.
+SHOWN_ACTIONS = """list => [...list.querySelectorAll('li.msg')].filter(li =>
+    [...li.querySelectorAll('button')].some(b => {
+        if (!/^(Recall|Remove)$/.test(b.textContent)) return false;
+        const box = b.getBoundingClientRect();
+        if (box.width < 2 || box.height < 2) return false;
+        for (let e = b; e !== li.parentElement; e = e.parentElement) {
+            const style = getComputedStyle(e);
+            if (style.opacity === '0' || style.visibility === 'hidden') return false;
+        }
+        return true;
+    })).map(li => li.querySelector('.msg-text').textContent)"""
+
+
+def shown_actions(page):
+    return page.get_by_test_id("messages").evaluate(SHOWN_ACTIONS)
+
+
+def others_messages(page):
+    return page.locator("[data-testid=messages] li.msg:not(.msg-mine)")
+
+
+def heights(page):
+    """The height of each of bob's messages."""
+    shown = dict(page.get_by_test_id("messages").evaluate(HEIGHTS))
+    return {text: shown[text] for text in BOB_SAYS}
+
+
+def test_an_owner_sees_no_blank_line_under_the_messages_of_others(
+        new_context, live_server, alice, bob, make_user, screenshot):
+    carol = make_user("carol")
+    group_url = group_chat(live_server, alice, bob, carol, name="Builds")
+    for text in BOB_SAYS:
+        post_text(api_for(live_server, bob), group_url, text)
+    problems = []
+    owner = Browser(new_context, alice, problems).tab(group_url)
+    member = Browser(new_context, carol, problems).tab(group_url)
+    write(owner, "Thanks bob")
+    settled(owner)
+    expect(texts(member)).to_have_count(len(BOB_SAYS) + 1)
+
+    # The owner may remove bob's messages; carol may not. Their lines are the same height.
+    expect(others_messages(owner).get_by_role("button")).to_have_count(len(BOB_SAYS))
+    expect(others_messages(member).get_by_role("button")).to_have_count(0)
+    assert heights(owner) == heights(member)
+    expect(others_messages(owner).get_by_role("button", name="Remove")).to_have_count(
+        len(BOB_SAYS))
+    assert shown_actions(owner) == []
+
+    # Pointed at, bob's message shows "Remove" beside it; her own says "Recall".
+    first = others_messages(owner).first
+    first.hover()
+    expect(first.get_by_role("button", name="Remove")).to_be_visible()
+    expect(first.locator(".msg-actions")).to_have_css("opacity", "1")
+    assert shown_actions(owner) == [BOB_SAYS[0]]
+    expect(own_message(owner, "Thanks bob").locator(".msg-actions")).to_have_text("Recall")
+    assert heights(owner) == heights(member)
+    screenshot(owner, "actions-owner-hover")
+    no_problems(problems, owner, member)
+
+
+def test_on_a_touch_screen_only_the_tapped_message_shows_its_action(
+        new_context, live_server, alice, bob, make_user, screenshot):
+    carol = make_user("carol")
+    group_url = group_chat(live_server, alice, bob, carol, name="Builds")
+    for text in BOB_SAYS:
+        post_text(api_for(live_server, bob), group_url, text)
+    problems = []
+    phone = {"has_touch": True, "is_mobile": True, "viewport": {"width": 390, "height": 844}}
+    owner = Browser(new_context, alice, problems, **phone).tab(group_url)
+    member = Browser(new_context, carol, problems, **phone).tab(group_url)
+    expect(texts(member)).to_have_count(len(BOB_SAYS))
+    assert owner.evaluate("matchMedia('(hover: none)').matches")
+
+    assert shown_actions(owner) == []
+    assert heights(owner) == heights(member)
+
+    # A tap on the second message shows its action, and only its action.
+    bubbles = others_messages(owner).locator(".bubble")
+    bubbles.nth(1).tap()
+    expect(others_messages(owner).nth(1).get_by_role("button", name="Remove")).to_be_visible()
+    assert shown_actions(owner) == [BOB_SAYS[1]]
+    screenshot(owner, "actions-touch-tapped")
+
+    # A tap on another message moves it there; a second tap hides it.
+    bubbles.nth(0).tap()
+    expect(others_messages(owner).nth(1).locator(".msg-actions")).to_have_css("opacity", "0")
+    assert shown_actions(owner) == [BOB_SAYS[0]]
+    bubbles.nth(0).tap()
+    expect(others_messages(owner).nth(0).locator(".msg-actions")).to_have_css("opacity", "0")
+    assert shown_actions(owner) == []
+    assert heights(owner) == heights(member)
+    no_problems(problems, owner, member)
