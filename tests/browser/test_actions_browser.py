@@ -14,6 +14,7 @@ from tests.browser.test_messaging_browser import (
     own_message,
     settled,
     texts,
+    wait_live,
     write,
 )
 from tests.browser.test_web_client_browser import post_text
@@ -122,3 +123,134 @@ def test_on_a_touch_screen_only_the_tapped_message_shows_its_action(
     assert shown_actions(owner) == []
     assert heights(owner) == heights(member)
     no_problems(problems, owner, member)
+
+
+# --- confirmations ---------------------------------------------------------------------------
+
+
+def confirm_dialog(page):
+    return page.get_by_role("dialog")
+
+
+def test_recall_and_remove_ask_first(new_context, live_server, alice, bob, make_user,
+                                     screenshot):
+    carol = make_user("carol")
+    group_url = group_chat(live_server, alice, bob, carol, name="Builds")
+    post_text(api_for(live_server, bob), group_url, "Oops, wrong group")
+    problems = []
+    owner = Browser(new_context, alice, problems).tab(group_url)
+    member = Browser(new_context, carol, problems).tab(group_url)
+    write(owner, "Mine to take back")
+    settled(owner)
+    expect(texts(member)).to_have_text(["Oops, wrong group", "Mine to take back"])
+
+    # Her own message: "Recall this message?"; Cancel, or Escape, leaves it as it was.
+    owner.bring_to_front()
+    own_message(owner, "Mine to take back").get_by_role("button", name="Recall").click()
+    dialog = confirm_dialog(owner)
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text("Recall this message?")
+    expect(dialog).to_contain_text("Everyone in the chat sees “Message recalled” in its place.")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe choice
+    screenshot(owner, "confirm-recall")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    recall = own_message(owner, "Mine to take back").get_by_role("button", name="Recall")
+    expect(recall).to_be_focused()  # back where it was
+    owner.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    owner.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    owner.wait_for_timeout(300)
+    expect(texts(owner)).to_have_text(["Oops, wrong group", "Mine to take back"])
+    expect(texts(member)).to_have_text(["Oops, wrong group", "Mine to take back"])
+
+    # From the keyboard: Tab from Cancel to Recall, Enter.
+    recall.focus()
+    owner.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    owner.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Recall")).to_be_focused()
+    owner.keyboard.press("Enter")
+    expect(texts(member)).to_have_text(["Oops, wrong group", "Message recalled"], timeout=5_000)
+
+    # Bob's message, as the group's owner: "Remove bob’s message?"
+    others_messages(owner).first.get_by_role("button", name="Remove").click()
+    expect(dialog.get_by_role("heading")).to_have_text("Remove bob’s message?")
+    dialog.get_by_role("button", name="Cancel").click()
+    owner.wait_for_timeout(300)
+    expect(texts(member)).to_have_text(["Oops, wrong group", "Message recalled"])
+    others_messages(owner).first.get_by_role("button", name="Remove").click()
+    dialog.get_by_role("button", name="Remove").click()
+    expect(texts(member)).to_have_text(["Message recalled", "Message recalled"], timeout=5_000)
+    no_problems(problems, owner, member)
+
+
+def friend_names(api):
+    return [f["user_name"] for f in api.get("/api/friends").json()["friends"]]
+
+
+def roles(api, chat_url):
+    chat = api.get(f"/api/chats/{chat_url.rsplit('/', 1)[1]}").json()["chat"]
+    return {m["user"]["user_name"]: m["privilege"] for m in chat["members"]}
+
+
+def test_removing_a_friend_asks_first(new_context, live_server, alice, bob, screenshot):
+    group_chat(live_server, alice, bob, name="Befriended")  # makes them friends
+    alice_api = api_for(live_server, alice)
+    problems = []
+    page = Browser(new_context, alice, problems).tab("/friends")
+    row = page.get_by_test_id("friend-bob")
+    dialog = confirm_dialog(page)
+
+    row.get_by_role("button", name="Remove").click()
+    expect(dialog.get_by_role("heading")).to_have_text("Remove bob from your friends?")
+    expect(dialog).to_contain_text("neither of you can write in it")
+    screenshot(page, "confirm-remove-friend")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    page.wait_for_timeout(300)
+    expect(row).to_be_visible()
+    assert friend_names(alice_api) == ["bob"]
+
+    row.get_by_role("button", name="Remove").click()
+    dialog.get_by_role("button", name="Remove").click()
+    expect(page.locator(".flashes")).to_contain_text("Removed from your friends.")
+    expect(row).to_have_count(0)
+    assert friend_names(alice_api) == []
+    no_problems(problems, page)
+
+
+def test_removing_a_member_and_handing_over_the_group_ask_first(
+        new_context, live_server, alice, bob, make_user, screenshot):
+    carol = make_user("carol")
+    group_url = group_chat(live_server, alice, bob, carol, name="Builds")
+    alice_api = api_for(live_server, alice)
+    problems = []
+    page = Browser(new_context, alice, problems).tab(group_url + "/settings")
+    dialog = confirm_dialog(page)
+    bob_row, carol_row = page.get_by_test_id("member-bob"), page.get_by_test_id("member-carol")
+
+    bob_row.get_by_role("button", name="Remove").click()
+    expect(dialog.get_by_role("heading")).to_have_text("Remove bob from “Builds”?")
+    screenshot(page, "confirm-remove-member")
+    dialog.get_by_role("button", name="Cancel").click()
+    carol_row.get_by_role("button", name="Make owner").click()
+    expect(dialog.get_by_role("heading")).to_have_text("Make carol the owner of “Builds”?")
+    expect(dialog).to_contain_text("You become an admin")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert roles(alice_api, group_url) == {"alice": "owner", "bob": "member", "carol": "member"}
+
+    bob_row.get_by_role("button", name="Remove").click()
+    dialog.get_by_role("button", name="Remove").click()
+    expect(page.locator(".flashes")).to_contain_text("Removed from the group.")
+    expect(bob_row).to_have_count(0)
+    wait_live(page)
+    carol_row.get_by_role("button", name="Make owner").click()
+    dialog.get_by_role("button", name="Make owner").click()
+    expect(page.locator(".flashes")).to_contain_text("Ownership handed over.")
+    expect(page.get_by_test_id("my-role")).to_contain_text("you are an admin")
+    assert roles(alice_api, group_url) == {"alice": "admin", "carol": "owner"}
+    no_problems(problems, page)

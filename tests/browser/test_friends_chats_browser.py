@@ -139,6 +139,7 @@ def test_friends_and_a_group_change_live_in_two_browsers(new_context, live_serve
                                                          timeout=LIVE)
     screenshot(b, "chat-message")
     a.get_by_test_id("member-bob").get_by_role("button", name="Remove").click()
+    a.get_by_role("dialog").get_by_role("button", name="Remove").click()  # confirmed
     expect(flash(a)).to_contain_text("Removed from the group.")
     expect(b).to_have_url(live_server + "/chats", timeout=LIVE)
     expect(flash(b)).to_contain_text("You were removed from “Launch team”.")

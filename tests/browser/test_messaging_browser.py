@@ -312,6 +312,7 @@ def test_a_recalled_message_becomes_a_placeholder_everywhere(new_context, live_s
 
     a1.bring_to_front()  # a tab in the background gets no animation frames to click in
     own_message(a1, "Wrong chat").get_by_role("button", name="Recall").click()
+    a1.get_by_role("dialog").get_by_role("button", name="Recall").click()  # confirmed
     for tab in (a1, a2, b):
         expect(texts(tab)).to_have_text(["Message recalled", "Lunch at noon?"], timeout=LIVE)
         expect(messages(tab)).not_to_contain_text("Wrong chat")

@@ -446,11 +446,15 @@ def test_the_chat_page_works_from_the_keyboard(new_context, live_server, alice, 
     expect(receipts).to_have_attribute("aria-expanded", "false")
     expect(receipts).to_be_focused()
 
-    # The recall button is a real button, visible while it has the focus; Enter recalls.
+    # The recall button is a real button, visible while it has the focus; Enter asks, from
+    # Cancel; Tab, Enter recalls.
     page.keyboard.press("Tab")
-    recall = page.get_by_role("button", name="Recall")
+    recall = page.locator("[data-recall]")
     expect(recall).to_be_focused()
     expect(page.locator(".msg-actions")).to_have_css("opacity", "1")  # it fades in
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog").get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(texts(page)).to_have_text(["Message recalled"], timeout=LIVE)
     expect(page.locator("[data-timeline]")).to_be_focused()  # not lost to the page

@@ -275,8 +275,10 @@
       box = el("div", "msg-actions");
       li.append(box);
     }
-    var mine = m.sender.user_id === ctx.meId;
-    var recall = button("link-button recall", t(mine ? "recall" : "remove"));
+    var label = t(m.sender.user_id === ctx.meId ? "recall" : "remove");
+    var had = box.querySelector("[data-recall]");
+    if (had && had.textContent === label) return;  // the same button: a dialog returns to it
+    var recall = button("link-button recall", label);
     recall.setAttribute("data-recall", "");
     recall.addEventListener("click", function () { ctx.onRecall(m, recall); });
     box.replaceChildren(recall);

@@ -233,8 +233,20 @@
     });
   }
 
+  // Recall one's own message, or remove someone else's (a group's owner or admin), once
+  // confirmed: everyone sees a placeholder instead, and there is no undoing it.
   function recall(m, buttonEl) {
     if (buttonEl.getAttribute("aria-disabled") === "true") return;
+    var mine = m.sender.user_id === me.user_id;
+    var asked = !Chatapp.confirm ? Promise.resolve(true) : Chatapp.confirm({
+      question: mine ? t("confirm_recall") : t("confirm_remove_message", { name: m.sender.user_name }),
+      detail: t("confirm_recall_detail"),
+      yes: t(mine ? "recall" : "remove"),
+    });
+    asked.then(function (yes) { if (yes) sendRecall(m, buttonEl); });
+  }
+
+  function sendRecall(m, buttonEl) {
     buttonEl.setAttribute("aria-disabled", "true");  // not `disabled`, which drops the focus
     emit("recall_message", { chat_id: chatId, msg_id: m.msg_id }, function (answer) {
       buttonEl.removeAttribute("aria-disabled");
