@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from chatapp.extensions import db
-from chatapp.models import Chat, FriendRequest, Friendship, Membership
+from chatapp.models import Chat, FriendRequest, Friendship, Membership, User
 from tests.conftest import image_bytes
 
 NOTE = "Hi Bob, it's Alice & co"
@@ -405,3 +405,30 @@ def test_timeline_shows_files_inline_or_as_downloads(api, visitor, group, alice,
     assert re.search(r'href="/files/\d+" download="notes &lt;1&gt;.txt"', page)
     assert "22 B" in page
     assert "bob: File · notes &lt;1&gt;.txt" in visitor(alice).page("/chats")
+
+
+def test_every_page_shows_what_waits_unread_in_the_top_bar(app, api, visitor, group, alice, bob):
+    from chatapp.services.chats import unread_counts
+
+    private = api(alice).post("/api/chats/private", json={"user_id": bob.user_id})
+    chat_id = private.get_json()["chat"]["chat_id"]
+    sent = [api(bob).post(f"/api/chats/{c}/messages", json={"text": t, "client_msg_id": t})
+            .get_json()["message"] for c, t in [(group, "g-1"), (chat_id, "p-1"), (chat_id, "p-2")]]
+    api(alice).post(f"/api/chats/{group}/messages", json={"text": "mine", "client_msg_id": "a-1"})
+    with app.test_request_context():  # notices and one's own messages do not count
+        assert unread_counts(db.session.get(User, alice.user_id)) == {
+            chat_id: (2, sent[2]["seq"])}
+
+    a = visitor(alice)
+    for path in ["/friends", "/chats", f"/chats/{group}/settings", "/profile", "/search?q=x"]:
+        page = a.page(path)
+        badge = re.search(r'<span class="nav-unread"[^>]*>', page).group(0)
+        assert "hidden" not in badge, path
+        assert f"data-unread='{{\"{chat_id}\": [2, {sent[2]['seq']}]}}'" in badge, path
+        assert re.search(r'<span aria-hidden="true">2</span><span class="visually-hidden"> 2 '
+                         r'unread messages</span>', page), path
+
+    api(alice).post(f"/api/chats/{chat_id}/read", json={"up_to_seq": sent[2]["seq"]})
+    badge = re.search(r'<span class="nav-unread"[^>]*>', a.page("/friends")).group(0)
+    assert " hidden" in badge and "data-unread='{}'" in badge
+    assert "nav-unread" not in visitor().page("/login")  # nobody signed in: no badge

@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import payloads
 from ..auth.forms import EmptyForm
 from ..errors import ChatappError
+from ..extensions import db
 from ..http_input import parse_id
 from ..models import MSG_TEXT_MAX, Privilege, now
 from ..services import chats, friends, messages
@@ -27,6 +29,28 @@ CHAT_EVENTS = ("chat_created chat_renamed member_added member_removed role_chang
 # live.js only refreshes the header and the members for the rest.
 CHAT_PAGE_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
                     "chat_dissolved")
+
+
+# --- the unread badge of the top bar ------------------------------------------------------
+
+
+@bp.app_context_processor
+def _unread_badge():
+    # Every page's top bar shows what waits in the chats (static/js/live.js keeps it current).
+    return {"unread_state": _unread_state}
+
+
+def _unread_state() -> dict | None:
+    """The signed-in user's unread messages: the total, and per chat [count, highest seq]."""
+    if not current_user.is_authenticated:
+        return None
+    try:
+        counts = chats.unread_counts(current_user)
+    except SQLAlchemyError:  # the error page of a database outage still renders, badgeless
+        db.session.rollback()
+        return None
+    return {"total": sum(count for count, _top in counts.values()),
+            "chats": {str(chat_id): list(value) for chat_id, value in counts.items()}}
 
 
 # --- the chat list -------------------------------------------------------------------------
