@@ -133,6 +133,7 @@ def js_strings() -> dict[str, str]:
         "cancel": _l("Cancel"),
         "cancel_upload": _l("Cancel upload of %(name)s"),
         "download": _l("Download"),
+        "unread_messages": _l("%(count)s unread messages"),
         "sent_image": _l("%(name)s sent a photo: %(file)s"),
         "sent_audio": _l("%(name)s sent an audio file: %(file)s"),
         "sent_video": _l("%(name)s sent a video: %(file)s"),

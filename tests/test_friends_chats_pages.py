@@ -427,8 +427,10 @@ def test_every_page_shows_what_waits_unread_in_the_top_bar(app, api, visitor, gr
         assert f"data-unread='{{\"{chat_id}\": [2, {sent[2]['seq']}]}}'" in badge, path
         assert re.search(r'<span aria-hidden="true">2</span><span class="visually-hidden"> 2 '
                          r'unread messages</span>', page), path
+        assert 'src="/static/js/live.js"' in page, path
 
     api(alice).post(f"/api/chats/{chat_id}/read", json={"up_to_seq": sent[2]["seq"]})
     badge = re.search(r'<span class="nav-unread"[^>]*>', a.page("/friends")).group(0)
     assert " hidden" in badge and "data-unread='{}'" in badge
-    assert "nav-unread" not in visitor().page("/login")  # nobody signed in: no badge
+    assert "nav-unread" not in visitor().page("/login")  # nobody signed in: no badge, no socket
+    assert "live.js" not in visitor().page("/login")

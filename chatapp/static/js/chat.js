@@ -7,9 +7,11 @@
  * brought in line with that order, moving only what changed, so players keep playing.
  *
  * What is drawn comes from chat-view.js; the composer and the messages on their way live in
- * chat-send.js. The socket is the one live.js opened (window.chatappSocket): one connection
- * per tab. Words come in the page's language from page.js (window.Chatapp), which also shows
- * in the tab title how many messages came unread: while the tab is hidden or scrolled away.
+ * chat-send.js. The socket is the one live.js opened (window.chatappLive): one connection
+ * per tab, whose catch-up after a reconnect live.js decides (onCatchUp). live.js also owns the
+ * unread badge and the tab title; this page tells it how many messages of its own chat came
+ * unread: while the tab is hidden or scrolled away. Words come in the page's language from
+ * page.js (window.Chatapp).
  */
 (function () {
   "use strict";
@@ -33,7 +35,8 @@
   var chat = client.chat;
   var chatId = chat.chat_id;
   var me = client.me;
-  var socket = window.chatappSocket || null;
+  var Live = window.chatappLive || null;
+  var socket = Live && Live.socket;
   var clockSkew = client.now - Date.now() / 1000;  // the server's clock decides recall windows
 
   var ui = {
@@ -325,7 +328,7 @@
       : unseen > 1 ? t("new_messages_count", { count: unseen }) : t("latest_messages");
   }
 
-  /* --- the unread count in the tab title ----------------------------------------------------- */
+  /* --- the unread count of this chat (live.js shows the total) ---------------------------------- */
 
   // Messages from others after the read position, while they are not being looked at: the
   // tab is hidden, or the timeline is scrolled away from the newest. Reading them resets it.
@@ -340,7 +343,7 @@
       order.forEach(function (record) { if (unread(record.m)) count += 1; });
       held.forEach(function (m) { if (!byId.has(m.msg_id) && unread(m)) count += 1; });
     }
-    Chatapp.setUnread(count);
+    if (Live) Live.showChatUnread(chatId, count);
   }
 
   /** Show new things: follow them at the bottom, or count them while reading further up. */
@@ -465,8 +468,7 @@
     }, 1500);
   }
 
-  var connectedBefore = false;
-  function onConnect() {
+  function onConnect(reconnected) {
     // Events sent while away are not replayed: fetch what came after the last message held,
     // and the read positions. After a real reconnect, the newest page again for recalls.
     if (!moreAfter) loadNewer(true);
@@ -475,13 +477,12 @@
       chat.privilege = answer.chat.privilege;
       refreshFeet();
     }).catch(function () { /* the next connect tries again */ });
-    if (connectedBefore && !moreAfter) {
+    if (reconnected && !moreAfter) {
       historyPage({ before: contiguousHigh() + 1, limit: PAGE }).then(function (page) {
         var changed = page.messages.map(upsert).some(Boolean);
         if (changed) render();
       }).catch(function () { /* as above */ });
     }
-    connectedBefore = true;
     sender.retryStalled();
   }
 
@@ -682,9 +683,6 @@
       chat = readJson("chat-state").chat;
       setMembers(chat.members);
       ui.text.placeholder = t("message_placeholder", { name: chat.chat_name });
-      Chatapp.setTitle(document.title.replace(/^.*( · chatapp)$/, function (all, end) {
-        return chat.chat_name + end;  // renamed
-      }));
       refreshFeet();
     });
     setInterval(function () {  // the recall window of recent messages closes
@@ -694,13 +692,11 @@
       });
     }, 10000);
     if (socket) {
-      socket.on("connect", onConnect);
-      socket.on("catch_up_needed", onConnect);  // live events were lost: as after a reconnect
+      Live.onCatchUp(onConnect);  // connected, reconnected, or live events were lost
       socket.on("message_created", onCreated);
       socket.on("message_recalled", onRecalled);
       socket.on("messages_read", onRead);
       socket.on("typing", onTyping);
-      if (socket.connected) onConnect();
     }
   }
 

@@ -1,8 +1,24 @@
-/* chatapp live updates: keep a server-rendered page current while it is open.
+/* chatapp live updates: the one Socket.IO connection of a tab, and what it keeps current.
  *
- * A page declares what it shows with a hidden element in <main>:
- *   <div class="live-config" data-live="event names" data-url="/page" data-user-id="7"
- *        data-leave-to="/chats" [data-chat-id="3" data-chat-name="Team"]>
+ * On every signed-in page (base.html loads it) it owns:
+ * - the connection and catch-up: it opens the socket (window.chatappLive.socket, also
+ *   window.chatappSocket), shows its state in the top bar, and after a reconnect, or when the
+ *   server says live events were lost (catch_up_needed), refreshes the page and calls what
+ *   other scripts registered with window.chatappLive.onCatchUp(fn) (chat.js fetches the
+ *   messages it missed); fn(reconnected) runs after the first connect too, with false;
+ * - the unread count: the badge of the top bar's "Chats" link ([data-unread-badge], rendered
+ *   by the server with each chat's count) and "(3) …" in the tab title, kept current from
+ *   message_created, messages_read (the person's own, from any tab), chat_dissolved and
+ *   member_removed. A chat page reports its own chat's count with
+ *   window.chatappLive.showChatUnread(chatId, count), since only it knows whether the person
+ *   is looking at the newest messages;
+ * - desktop notifications: it offers to enable them and shows one for a message from someone
+ *   else while the tab is hidden.
+ * Its words come from page.js (window.Chatapp).
+ *
+ * A page that shows live data declares it with a hidden element in <main>:
+ *   <div class="live-config" data-live="event names" data-url="/page" data-leave-to="/chats"
+ *        [data-chat-id="3" data-chat-name="Team"]>
  * When one of those Socket.IO events arrives (for a chat page: only about its chat), the page
  * fetches itself again and swaps in the new <main>. The HTML comes from our own server, escaped
  * by Jinja; nothing here builds markup from strings. When the chat of the page is dissolved or
@@ -10,12 +26,8 @@
  *
  * A page with a part another script keeps current (data-live-keep: the chat page's timeline,
  * drawn by chat.js) has only its elements marked data-live-part replaced, matched by id; then
- * "chatapp:refreshed" is dispatched on the document. The socket is shared as
- * window.chatappSocket.
- *
- * On every page it also keeps the tab title's unread count from the chat list (a chat page
- * counts its own, in chat.js), offers desktop notifications, and shows one for a message from
- * someone else while the tab is hidden. Its words come from page.js (window.Chatapp).
+ * "chatapp:refreshed" is dispatched on the document. Pages without one (profile, search)
+ * are not refreshed; their badge and title still are.
  */
 (function () {
   "use strict";
@@ -29,11 +41,15 @@
   ];
 
   var main = document.getElementById("main");
-  if (!main || !window.Chatapp || window.chatappLive) return;  // in <main>: never start twice
+  var badge = document.querySelector("[data-unread-badge]");  // only for someone signed in
+  if (!main || !badge || !window.Chatapp || window.chatappLive) return;  // never start twice
   var t = window.Chatapp.t;
-  var cfg = readConfig();
-  if (!cfg) return;
-  window.chatappLive = true;
+  var userId = Number(badge.getAttribute("data-user-id"));
+  var cfg = readConfig();  // null: nothing on this page to refresh
+  var catchUps = [];
+  var live = window.chatappLive = {
+    socket: null, onCatchUp: onCatchUp, showChatUnread: showChatUnread,
+  };
 
   function readConfig() {
     var el = main.querySelector(".live-config");
@@ -42,11 +58,9 @@
     return {
       events: (el.getAttribute("data-live") || "").split(/\s+/).filter(Boolean),
       url: el.getAttribute("data-url") || location.pathname + location.search,
-      userId: Number(el.getAttribute("data-user-id")),
       leaveTo: el.getAttribute("data-leave-to") || "/",
       chatId: chatId ? Number(chatId) : null,
       chatName: el.getAttribute("data-chat-name") || "",
-      chatUrl: el.getAttribute("data-chat-url") || "",  // "/chats/0": 0 stands for the id
     };
   }
 
@@ -110,7 +124,7 @@
 
   function scheduleRefresh() {
     // A form showing what to correct stays as it is; sending it again brings the news.
-    if (main.querySelector(".errors li")) return;
+    if (!cfg || main.querySelector(".errors li")) return;
     clearTimeout(timer);
     timer = setTimeout(refresh, 60);  // events often come in bursts: one fetch for all
   }
@@ -119,6 +133,8 @@
     if (closed || submitting) return;
     if (busy) { again = true; return; }
     busy = true;
+    var sync = beginSync();  // the fresh page's badge counts what came until it was made
+    var fresh = null;
     // X-Live-Refresh: the page leaves flashed messages for the next page the person opens.
     fetch(cfg.url, {
       credentials: "same-origin", headers: { Accept: "text/html", "X-Live-Refresh": "1" },
@@ -137,12 +153,15 @@
         return response.ok ? response.text() : null;
       })
       .then(function (html) {
-        if (html === null || closed || submitting) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
-        if (fresh) swap(fresh);
+        if (html === null || closed) return;
+        fresh = new DOMParser().parseFromString(html, "text/html");
+        if (submitting || !fresh.getElementById("main")) return;
+        if (fresh.title) setBaseTitle(fresh.title);  // a chat renamed
+        swap(fresh.getElementById("main"));
       })
       .catch(function () { /* offline: the reconnect refreshes */ })
       .then(function () {
+        endSync(sync, fresh && snapshotOf(fresh.querySelector("[data-unread-badge]")));
         busy = false;
         if (again) { again = false; scheduleRefresh(); }
       });
@@ -210,19 +229,131 @@
     cfg = readConfig() || cfg;
     window.scrollTo(scrollX, scrollY);
     restoreTimeline(timeline);
-    showUnreadTotal();
   }
 
-  /* --- the unread count in the tab title ------------------------------------------------------ */
+  /* --- the unread count: the badge of "Chats" and the tab title ------------------------------ */
 
-  // The chat list's badges add up to the count; a chat page (data-live-keep) counts in chat.js.
-  function showUnreadTotal() {
-    if (main.querySelector("[data-live-keep]")) return;
-    var total = 0;
-    main.querySelectorAll(".chatlist .unread").forEach(function (badge) {
-      total += parseInt(badge.textContent, 10) || 0;
+  // chat id -> {count, top}: messages from others waiting there, and the highest seq already
+  // counted (a live message counts only above it, so none counts twice).
+  var unread = new Map();
+  var open = null;           // {chatId, count}: the chat page's own chat, as it counts it
+  var pending = [];          // events that came while fresh counts were on their way
+  var syncing = 0;
+  var UNREAD_PREFIX = /^\(\d+\)\s+/;
+  var baseTitle = document.title.replace(UNREAD_PREFIX, "");
+
+  /** The counts a page's badge was rendered with: {chat id: [count, highest seq]}. */
+  function snapshotOf(el) {
+    if (!el) return null;
+    try {
+      var counts = JSON.parse(el.getAttribute("data-unread") || "{}");
+      return counts && typeof counts === "object" ? counts : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function adopt(counts) {
+    unread.clear();
+    Object.keys(counts).forEach(function (id) {
+      var c = counts[id];
+      if (Array.isArray(c)) unread.set(Number(id), { count: Number(c[0]) || 0, top: Number(c[1]) || 0 });
     });
-    window.Chatapp.setUnread(total);
+  }
+
+  // Fresh counts from the server (a page's badge, or the chat list API) replace the ones
+  // here; what came while they were on their way is counted again on top of them.
+  function beginSync() {
+    syncing += 1;
+    return pending.length;
+  }
+
+  function endSync(from, counts) {
+    syncing -= 1;
+    if (counts) {
+      adopt(counts);
+      pending.slice(from).forEach(function (e) { count(e[0], e[1]); });
+    }
+    if (!syncing) pending = [];
+    showUnread();
+  }
+
+  var resyncing = false;
+  var resyncAgain = false;
+  function resync() {
+    if (resyncing) { resyncAgain = true; return; }
+    resyncing = true;
+    var sync = beginSync();
+    fetch(badge.getAttribute("data-sync-url"), {
+      credentials: "same-origin", headers: { Accept: "application/json" },
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        var counts = null;
+        if (body && Array.isArray(body.chats)) {
+          counts = {};
+          body.chats.forEach(function (c) { counts[c.chat_id] = [c.unread, c.last_seq]; });
+        }
+        return counts;
+      }, function () { return null; })
+      .then(function (counts) {
+        endSync(sync, counts);
+        resyncing = false;
+        if (resyncAgain) { resyncAgain = false; resync(); }
+      });
+  }
+
+  /** Count an event that changes what waits unread. */
+  function count(name, payload) {
+    if (name === "message_created") {
+      var m = payload.message;
+      if (!m || !m.sender) return;
+      if (m.sender.user_id === userId) {
+        readUpTo(m.chat_id, m.seq);  // sending counts as reading
+      } else if (m.msg_type !== "system") {
+        var had = unread.get(m.chat_id) || { count: 0, top: 0 };
+        if (m.seq > had.top) unread.set(m.chat_id, { count: had.count + 1, top: m.seq });
+      }
+    } else if (name === "messages_read" && payload.user_id === userId) {
+      readUpTo(payload.chat_id, payload.up_to_seq);
+    } else if (name === "chat_dissolved"
+               || (name === "member_removed" && payload.user_id === userId)) {
+      unread.delete(chatOf(payload));
+    }
+  }
+
+  function readUpTo(chatId, seq) {
+    var had = unread.get(chatId);
+    if (!had || seq >= had.top) {
+      unread.set(chatId, { count: 0, top: Math.max(seq, had ? had.top : 0) });
+    } else if (had.count > 0) {
+      resync();  // read part of it: the server knows how much is left
+    }
+  }
+
+  function unreadTotal() {
+    var total = 0;
+    unread.forEach(function (u, chatId) { if (!open || chatId !== open.chatId) total += u.count; });
+    return total + (open ? open.count : 0);
+  }
+
+  function showUnread() {
+    var total = unreadTotal();
+    badge.hidden = total === 0;
+    badge.firstElementChild.textContent = total > 99 ? "99+" : String(total);
+    badge.lastElementChild.textContent = " " + t("unread_messages", { count: total });
+    document.title = total > 0 ? "(" + total + ") " + baseTitle : baseTitle;
+  }
+
+  function setBaseTitle(title) {
+    baseTitle = String(title).replace(UNREAD_PREFIX, "");
+    showUnread();
+  }
+
+  /** The chat page's count for its own chat: what came while the person was not looking. */
+  function showChatUnread(chatId, n) {
+    open = { chatId: chatId, count: Math.max(0, Number(n) || 0) };
+    showUnread();
   }
 
   /* --- desktop notifications ------------------------------------------------------------------ */
@@ -231,8 +362,8 @@
     return "Notification" in window && typeof window.Notification === "function";
   }
 
-  function chatUrl(chatId) {
-    return cfg.chatUrl ? cfg.chatUrl.replace(/0$/, String(chatId)) : cfg.leaveTo;
+  function chatUrl(chatId) {  // data-chat-url is "/chats/0": 0 stands for the id
+    return badge.getAttribute("data-chat-url").replace(/0$/, String(chatId));
   }
 
   // A message from someone else while the tab is hidden: the sender and the text (or the
@@ -240,7 +371,7 @@
   // it, under one tag, so the system keeps one.
   function notify(payload) {
     var m = payload && payload.message;
-    if (!m || !m.sender || m.msg_type === "system" || m.sender.user_id === cfg.userId) return;
+    if (!m || !m.sender || m.msg_type === "system" || m.sender.user_id === userId) return;
     if (document.visibilityState !== "hidden" || !canNotify()) return;
     if (window.Notification.permission !== "granted") return;
     var body = m.file ? m.file.name : m.msg_text || "";
@@ -257,7 +388,7 @@
     shown.onclick = function () {
       window.focus();
       shown.close();
-      if (cfg.chatId !== m.chat_id) location.assign(chatUrl(m.chat_id));
+      if (!cfg || cfg.chatId !== m.chat_id) location.assign(chatUrl(m.chat_id));
     };
   }
 
@@ -341,12 +472,16 @@
   }
 
   function handle(name, payload) {
+    if (closed) return;
+    payload = payload || {};
+    if (syncing) pending.push([name, payload]);
+    count(name, payload);
+    showUnread();
     // While our own form is on its way, its events are about it: the answer shows the result
     // (and a refresh now could take the message the server keeps for that answer).
-    if (closed || submitting || cfg.events.indexOf(name) < 0) return;
-    payload = payload || {};
+    if (!cfg || submitting || cfg.events.indexOf(name) < 0) return;
     // Others reading changes nothing shown here; our own reading (another tab) does.
-    if (name === "messages_read" && payload.user_id !== cfg.userId) return;
+    if (name === "messages_read" && payload.user_id !== userId) return;
     if (cfg.chatId !== null) {
       var chatId = chatOf(payload);
       if (chatId !== null && chatId !== cfg.chatId) return;
@@ -354,13 +489,30 @@
         leave(t("chat_dissolved", { name: cfg.chatName }));
         return;
       }
-      if (name === "member_removed" && payload.user_id === cfg.userId) {
+      if (name === "member_removed" && payload.user_id === userId) {
         leave(t(payload.reason === "left" ? "you_left" : "you_were_removed",
           { name: cfg.chatName }));
         return;
       }
     }
     scheduleRefresh();
+  }
+
+  /* --- catch-up ---------------------------------------------------------------------------- */
+
+  /** Call fn(reconnected) once the socket is connected, and again whenever what it missed
+   * must be fetched: after every reconnect, and when live events were lost. */
+  function onCatchUp(fn) {
+    catchUps.push(fn);
+    if (live.socket && live.socket.connected) setTimeout(function () { fn(false); }, 0);
+  }
+
+  function catchUp(reconnected) {
+    if (reconnected) {  // events sent while away are not replayed
+      scheduleRefresh();
+      resync();
+    }
+    catchUps.forEach(function (fn) { fn(reconnected); });
   }
 
   /* --- start ------------------------------------------------------------------------------ */
@@ -372,7 +524,7 @@
   });
 
   showStoredNotice();
-  if (location.pathname + location.search !== cfg.url) {
+  if (cfg && location.pathname + location.search !== cfg.url) {
     // A form re-rendered after a POST: reloading should show the page, not post again.
     history.replaceState(history.state, "", cfg.url);
   }
@@ -380,7 +532,8 @@
 
   var indicator = makeIndicator();
   makeNotifyButton();
-  showUnreadTotal();
+  adopt(snapshotOf(badge) || {});
+  showUnread();
   if (typeof window.io !== "function") {
     setState("offline");
     return;
@@ -389,11 +542,11 @@
   // Same origin; the session cookie says who we are. WebSocket first: one connection, which
   // needs no sticky load balancer; polling only where WebSocket cannot get through.
   var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
-  window.chatappSocket = socket;
+  live.socket = window.chatappSocket = socket;
   var connectedBefore = false;
   socket.on("connect", function () {
     setState("live");
-    if (connectedBefore) scheduleRefresh();  // catch up on what happened while away
+    catchUp(connectedBefore);
     connectedBefore = true;
   });
   socket.on("disconnect", function () { if (!closed) setState("offline"); });
@@ -410,11 +563,11 @@
       if (response.ok) { socket.connect(); return; }
       if (closed || submitting) return;
       closed = true;
-      location.assign(cfg.url);  // the server sends it to log in, and back here after
+      location.assign(cfg ? cfg.url : location.href);  // to log in, and back here after
     }, function () { setState("offline"); });
   });
   // The server's message queue was down: live events may have been lost meanwhile.
-  socket.on("catch_up_needed", scheduleRefresh);
+  socket.on("catch_up_needed", function () { catchUp(true); });
   socket.on("presence_changed", showPresence);
   socket.on("message_created", notify);
   EVENTS.forEach(function (name) {

@@ -1,5 +1,5 @@
 /* chatapp page helpers shared by the other scripts (window.Chatapp): strings in the page's
- * language, date formats, and the unread count in the tab title.
+ * language and date formats. The unread count in the tab title is live.js's.
  *
  * The strings come from the JSON block base.html puts in <head> (#i18n-strings, from
  * chatapp.i18n.js_strings: data, never run, so the CSP allows it). When it is missing or a key
@@ -56,6 +56,7 @@
     cancel: "Cancel",
     cancel_upload: "Cancel upload of %(name)s",
     download: "Download",
+    unread_messages: "%(count)s unread messages",
     sent_image: "%(name)s sent a photo: %(file)s",
     sent_audio: "%(name)s sent an audio file: %(file)s",
     sent_video: "%(name)s sent a video: %(file)s",
@@ -155,30 +156,7 @@
     return names.join(", ");
   }
 
-  /* --- the tab title: "(3) Chats · chatapp" ----------------------------------------------- */
-
-  var UNREAD_PREFIX = /^\(\d+\)\s+/;
-  var baseTitle = document.title.replace(UNREAD_PREFIX, "");
-  var unread = 0;
-
-  function showTitle() {
-    document.title = unread > 0 ? "(" + unread + ") " + baseTitle : baseTitle;
-  }
-
-  /** How many messages wait to be read, shown before the title (none: the bare title). */
-  function setUnread(count) {
-    unread = Math.max(0, Number(count) || 0);
-    showTitle();
-  }
-
-  /** A new title for the page (a chat was renamed); the unread count stays in front. */
-  function setTitle(title) {
-    baseTitle = String(title).replace(UNREAD_PREFIX, "");
-    showTitle();
-  }
-
   window.Chatapp = {
     t: t, errorText: errorText, lang: lang, dateFormat: dateFormat, list: list,
-    setUnread: setUnread, setTitle: setTitle,
   };
 })();
