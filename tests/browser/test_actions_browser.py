@@ -12,6 +12,7 @@ from tests.browser.test_messaging_browser import (
     group_chat,
     no_problems,
     own_message,
+    private_chat,
     settled,
     texts,
     wait_live,
@@ -253,4 +254,25 @@ def test_removing_a_member_and_handing_over_the_group_ask_first(
     expect(page.locator(".flashes")).to_contain_text("Ownership handed over.")
     expect(page.get_by_test_id("my-role")).to_contain_text("you are an admin")
     assert roles(alice_api, group_url) == {"alice": "admin", "carol": "owner"}
+    no_problems(problems, page)
+
+
+# --- the composer -----------------------------------------------------------------------------
+
+
+def test_the_too_long_warning_goes_as_soon_as_the_text_fits(new_context, live_server, alice,
+                                                            bob):
+    chat_url = private_chat(live_server, alice, bob)
+    problems = []
+    page = Browser(new_context, alice, problems).tab(chat_url)
+    box = page.get_by_label("Message", exact=True)
+    warning = page.get_by_role("alert")
+    for shorter in ("", "y" * 1000):  # cleared, or cut to the limit
+        box.fill("y" * 1001)
+        box.press("Enter")
+        expect(warning).to_have_text("A message can have at most 1000 characters.")
+        box.fill(shorter)
+        expect(warning).to_be_hidden(timeout=1_000)  # not 6 s later
+    box.press("Enter")
+    expect(texts(page)).to_have_text(["y" * 1000])
     no_problems(problems, page)

@@ -84,7 +84,7 @@
       var text = ui.text.value;
       if (!text.trim()) return;
       if (characters(text) > client.text_max) {
-        showError(t("text_too_long", { max: client.text_max }));
+        showError(t("text_too_long", { max: client.text_max }), "length");
         return;
       }
       ui.text.value = "";
@@ -177,6 +177,7 @@
       ui.counter.hidden = !near;
       ui.counter.textContent = near ? count + " / " + client.text_max : "";
       ui.counter.classList.toggle("over", count > client.text_max);
+      if (errorAbout === "length" && count <= client.text_max) hideError();  // it fits now
       ui.text.style.height = "";  // CSSOM, which the CSP allows: grow with the text
       ui.text.style.height = Math.min(ui.text.scrollHeight + 2, 160) + "px";
     }
@@ -192,11 +193,19 @@
     }
 
     var errorTimer = null;
-    function showError(text) {
+    var errorAbout = null;  // "length": the text is too long, and the error goes once it fits
+    function showError(text, about) {
       ui.error.textContent = text;
       ui.error.hidden = false;
+      errorAbout = about || null;
       clearTimeout(errorTimer);
-      errorTimer = setTimeout(function () { ui.error.hidden = true; }, 6000);
+      errorTimer = setTimeout(hideError, 6000);
+    }
+
+    function hideError() {
+      clearTimeout(errorTimer);
+      ui.error.hidden = true;
+      errorAbout = null;
     }
 
     function hasFiles(event) {
