@@ -138,6 +138,7 @@
   }
 
   function attachment(m) {
+      link.setAttribute("data-viewer", "");  // opens in viewer.js
     var file = m.file;
     var box = document.createDocumentFragment();
     if (m.msg_type === "image" && file.thumbnail_url) {
