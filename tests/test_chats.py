@@ -126,6 +126,19 @@ def test_private_chat_history_stays_after_unfriending_but_posting_is_refused(
         ensure_can_post(user, access_chat(user, chat_id))  # friends again: allowed
 
 
+def test_chat_details_say_whether_the_viewer_can_send(api, befriend, team, alice, bob):
+    a, b = api(alice), api(bob)  # friends, through the team
+    chat_id = a.post("/api/chats/private", json={"user_id": bob.user_id}).get_json()["chat"][
+        "chat_id"]
+    assert a.get(f"/api/chats/{chat_id}").get_json()["chat"]["can_send"] is True
+    a.delete(f"/api/friends/{bob.user_id}")
+    for person in (a, b):  # both sides: the friendship is gone
+        assert person.get(f"/api/chats/{chat_id}").get_json()["chat"]["can_send"] is False
+    assert b.get(f"/api/chats/{team}").get_json()["chat"]["can_send"] is True  # a group
+    befriend(alice, bob)
+    assert b.get(f"/api/chats/{chat_id}").get_json()["chat"]["can_send"] is True
+
+
 def test_private_chats_have_no_group_operations(app, api, befriend, alice, bob):
     befriend(alice, bob)
     a = api(alice)

@@ -34,7 +34,7 @@ from ..realtime import (
 from . import connections
 from .files import files_in_chat
 from .friends import are_friends
-from .messages import append_message, unread_count
+from .messages import append_message, may_post, unread_count
 
 OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
 GROUP_MAX_MEMBERS = 500
@@ -113,13 +113,15 @@ def private_peers(user: User, chat_ids) -> dict[int, User]:
 
 
 def chat_details(user: User, chat_id) -> dict:
-    """A chat with its members: roles, read positions and presence, for a member."""
+    """A chat with its members: roles, read positions and presence, for a member; and whether
+    they can send in it (a private chat needs the friendship)."""
     membership = access_chat(user, chat_id)
     chat = membership.chat
     memberships = chat.get_memberships()
     presence = connections.presence([m.user_id for m in memberships])
     return {
         **summary(chat, membership, user),
+        "can_send": may_post(user, membership),
         "members": [{**payloads.member(m), "read_seq": m.last_read_seq, **presence[m.user_id]}
                     for m in memberships],
     }

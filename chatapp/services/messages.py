@@ -110,6 +110,15 @@ def ensure_can_post(user: User, membership: Membership) -> None:
                             code="not_friends")
 
 
+def may_post(user: User, membership: Membership) -> bool:
+    """Whether ``user`` may send in the chat now: what ``ensure_can_post`` would allow."""
+    try:
+        ensure_can_post(user, membership)
+    except Forbidden:
+        return False
+    return True
+
+
 def _earlier_send(user: User, client_msg_id: str, chat_id) -> Message | None:
     message = db.session.scalar(select(Message).where(
         Message.sender_id == user.user_id, Message.client_msg_id == client_msg_id))

@@ -276,3 +276,77 @@ def test_the_too_long_warning_goes_as_soon_as_the_text_fits(new_context, live_se
     box.press("Enter")
     expect(texts(page)).to_have_text(["y" * 1000])
     no_problems(problems, page)
+
+
+def test_after_unfriending_the_chat_says_why_instead_of_offering_a_composer(
+        new_context, live_server, alice, bob, screenshot):
+    chat_url = private_chat(live_server, alice, bob)
+    bob_api = api_for(live_server, bob)
+    problems = []
+    page = Browser(new_context, alice, problems).tab(chat_url)
+    composer = page.get_by_label("Message", exact=True)
+    closed = page.get_by_test_id("composer-closed")
+    write(page, "See you Friday")
+    settled(page)
+    expect(closed).to_be_hidden()
+
+    # Bob ends the friendship while alice has the chat open: it changes at once.
+    assert bob_api.request("DELETE", f"/api/friends/{alice.user_id}").status_code == 204
+    expect(closed).to_have_text(
+        "You are no longer friends with bob. Add them again to message them.", timeout=5_000)
+    expect(composer).to_be_hidden()
+    expect(page.get_by_role("button", name="Send")).to_be_hidden()
+    expect(closed.get_by_role("link")).to_have_attribute("href", "/friends?q=bob")
+    expect(texts(page)).to_have_text(["See you Friday"])  # the history stays
+    screenshot(page, "chat-no-longer-friends")
+    page.reload()  # and so the page says from the start
+    expect(closed).to_be_visible()
+    expect(composer).to_be_hidden()
+
+    # Friends again: the composer is back, live.
+    asked = api_for(live_server, alice).post("/api/friend-requests",
+                                             json={"user_id": bob.user_id})
+    request_id = asked.json()["request"]["request_id"]
+    assert bob_api.post(f"/api/friend-requests/{request_id}/accept").status_code == 200
+    expect(composer).to_be_visible(timeout=5_000)
+    expect(closed).to_be_hidden()
+    write(page, "Friends again")
+    settled(page)
+    no_problems(problems, page)
+
+
+def test_a_message_that_cannot_go_gets_no_retry(new_context, live_server, alice, bob):
+    chat_url = private_chat(live_server, alice, bob)
+    problems = []
+    alice_browser = Browser(new_context, alice, problems)
+    page = alice_browser.tab(chat_url)
+
+    # Written while offline, as the friendship ended: it cannot go, so only Discard.
+    with alice_browser.offline():
+        assert api_for(live_server, bob).request(
+            "DELETE", f"/api/friends/{alice.user_id}").status_code == 204
+        write(page, "Still on for Friday?")
+        expect(page.locator(".msg-pending")).to_contain_text("Sending…")
+    failed = page.locator(".msg-pending.is-failed")
+    expect(failed).to_contain_text("no longer friends", timeout=15_000)
+    expect(failed.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(page.get_by_test_id("composer-closed")).to_be_visible()
+    failed.get_by_role("button", name="Discard").click()
+    expect(failed).to_have_count(0)
+
+    # Friends again, a file over the size limit: refused before uploading, and no Retry.
+    asked = api_for(live_server, alice).post("/api/friend-requests",
+                                             json={"user_id": bob.user_id})
+    request_id = asked.json()["request"]["request_id"]
+    api_for(live_server, bob).post(f"/api/friend-requests/{request_id}/accept")
+    expect(page.get_by_label("Message", exact=True)).to_be_visible(timeout=5_000)
+    page.evaluate("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(26 * 1024 * 1024)], 'huge.bin'));
+        document.querySelector('[data-composer-text]').dispatchEvent(
+            new ClipboardEvent('paste', {bubbles: true, cancelable: true, clipboardData: data}));
+    }""")
+    expect(failed).to_contain_text("larger than 25.0 MB")
+    expect(failed.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(failed.get_by_role("button", name="Discard")).to_be_visible()
+    no_problems(problems, page)

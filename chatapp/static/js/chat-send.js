@@ -11,11 +11,19 @@
 
   var TYPING_EVERY = 2000;  // ms between two `typing` we send (the server throttles too)
   var NO_ANSWER = ["timeout", "offline"];  // failures that a reconnect may cure
+  // Failures that trying again may cure: no answer, too many at once, a broken server. Any
+  // other (no longer friends, a file too large or refused, a role that does not allow it)
+  // would fail the same way again: such a message gets Discard, and no Retry.
+  var PASSING = NO_ANSWER.concat(["rate_limited", "internal_error", "unavailable"]);
+
+  function retriable(code) {
+    return PASSING.indexOf(code) >= 0 || /^http_5\d\d$/.test(code || "");
+  }
 
   /**
    * ``app`` gives: client (#chat-state), me, ui (the composer's elements), View, socket,
    * emit(name, payload, done), accept(message), beforeSend(), changed().
-   * Returns {pending, settle(cmid), retryStalled(), showError(text)}.
+   * Returns {pending, settle(cmid), retryStalled(), showError(text), setOpen(canSend)}.
    */
   window.ChatSend = function (app) {
     var View = app.View;
@@ -57,8 +65,10 @@
       p.status = "failed";
       p.error = window.Chatapp.errorText(error);
       p.errorCode = error.code;
+      p.retriable = retriable(error.code);
       p.xhr = null;
       if (pending.has(p.cmid)) View.status(p.node, p);
+      if (error.code === "not_friends") setOpen(false);  // the server says so: no composer
     }
 
     function retry(p) {
@@ -82,7 +92,7 @@
 
     function submit() {
       var text = ui.text.value;
-      if (!text.trim()) return;
+      if (!open || !text.trim()) return;
       if (characters(text) > client.text_max) {
         showError(t("text_too_long", { max: client.text_max }), "length");
         return;
@@ -111,6 +121,7 @@
     /* --- files ---------------------------------------------------------------------------- */
 
     function sendFiles(list) {
+      if (!open) return;
       Array.prototype.slice.call(list || []).forEach(function (file) {
         var p = { cmid: newClientId(), file: file, name: file.name || "pasted image.png",
           size: file.size, status: "uploading", progress: 0 };
@@ -170,6 +181,19 @@
     }
 
     /* --- the composer ----------------------------------------------------------------------- */
+
+    // A private chat whose friendship ended shows why, and a way to become friends again,
+    // instead of a composer whose every message would be refused (the server decides:
+    // chat.can_send). It comes back when they are friends again; the typed text stays.
+    var open = true;
+    function setOpen(canSend) {
+      open = canSend !== false;
+      var focused = ui.composer.contains(document.activeElement);
+      ui.composer.hidden = !open;
+      if (ui.closed) ui.closed.hidden = open;
+      if (!open) hideError();
+      if (!open && focused && ui.closed) ui.closed.querySelector("a").focus();
+    }
 
     function updateCounter() {
       var count = characters(ui.text.value);
@@ -243,7 +267,7 @@
     }
 
     function wire() {
-      ui.composer.hidden = false;
+      setOpen(client.chat.can_send);
       ui.composer.addEventListener("submit", function (event) {
         event.preventDefault();
         submit();
@@ -273,6 +297,9 @@
     }
 
     wire();
-    return { pending: pending, settle: settle, retryStalled: retryStalled, showError: showError };
+    return {
+      pending: pending, settle: settle, retryStalled: retryStalled, showError: showError,
+      setOpen: setOpen,
+    };
   };
 })();

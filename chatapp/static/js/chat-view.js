@@ -310,7 +310,7 @@
     return box;
   }
 
-  /** A message on its way: {person, text | file, status, progress, error}; ``on`` has the
+  /** A message on its way: {person, text | file, status, progress, error, retriable}; ``on`` has the
    * actions retry, discard and cancel. */
   function pending(p, on) {
     var li = shell(p.person, true, null);
@@ -357,11 +357,14 @@
     if (p.status === "failed") {
       box.append(el("span", "send-error", p.error ? t("failed_because", { error: p.error })
         : t("failed")), " — ");
-      var retry = button("link-button", t("retry"));
-      retry.addEventListener("click", function () { on.retry(p); });
+      if (p.retriable) {  // else it would fail the same way again (chat-send.js)
+        var retry = button("link-button", t("retry"));
+        retry.addEventListener("click", function () { on.retry(p); });
+        box.append(retry);
+      }
       var discard = button("link-button", t("discard"));
       discard.addEventListener("click", function () { on.discard(p); });
-      box.append(retry, discard);
+      box.append(discard);
     } else if (p.file) {
       box.append(el("span", "sending", uploadLabel(p)));
       var cancel = button("link-button", t("cancel"), t("cancel_upload", { name: p.name }));

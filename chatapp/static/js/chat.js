@@ -50,6 +50,7 @@
     announcer: root.querySelector("[data-announcer]"),
     error: root.querySelector("[data-composer-error]"),
     composer: root.querySelector("[data-composer]"),
+    closed: root.querySelector("[data-composer-closed]"),
     text: root.querySelector("[data-composer-text]"),
     counter: root.querySelector("[data-counter]"),
     files: root.querySelector("[data-file-input]"),
@@ -475,6 +476,7 @@
     getJson(client.urls.chat).then(function (answer) {
       setMembers(answer.chat.members);
       chat.privilege = answer.chat.privilege;
+      sender.setOpen(answer.chat.can_send);
       refreshFeet();
     }).catch(function () { /* the next connect tries again */ });
     if (reconnected && !moreAfter) {
@@ -589,6 +591,17 @@
           : t("typing_many");
   }
 
+  // The friendship of this private chat ended, or began again: the server says whether
+  // sending is open now (chat.can_send), and the composer or the reason why not shows.
+  function onFriendship(payload) {
+    var other = chat.other_user;
+    var who = payload && (payload.friend ? payload.friend.user_id : payload.user_id);
+    if (!chat.is_private || !other || who !== other.user_id) return;
+    getJson(client.urls.chat).then(function (answer) {
+      sender.setOpen(answer.chat.can_send);
+    }).catch(function () { /* the next connect asks again */ });
+  }
+
   function announce(text) {
     ui.announcer.textContent = text;
   }
@@ -683,6 +696,7 @@
       chat = readJson("chat-state").chat;
       setMembers(chat.members);
       ui.text.placeholder = t("message_placeholder", { name: chat.chat_name });
+      sender.setOpen(chat.can_send);
       refreshFeet();
     });
     setInterval(function () {  // the recall window of recent messages closes
@@ -697,6 +711,8 @@
       socket.on("message_recalled", onRecalled);
       socket.on("messages_read", onRead);
       socket.on("typing", onTyping);
+      socket.on("friend_removed", onFriendship);
+      socket.on("friend_request_accepted", onFriendship);
     }
   }
 
