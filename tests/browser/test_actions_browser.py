@@ -350,3 +350,55 @@ def test_a_message_that_cannot_go_gets_no_retry(new_context, live_server, alice,
     expect(failed.get_by_role("button", name="Retry")).to_have_count(0)
     expect(failed.get_by_role("button", name="Discard")).to_be_visible()
     no_problems(problems, page)
+
+
+# --- drafts -----------------------------------------------------------------------------------
+
+
+DRAFT_KEYS = "Object.keys(localStorage).filter(k => k.startsWith('chatapp.draft.')).sort()"
+
+
+def test_a_draft_stays_with_its_chat_until_sent_or_logged_out(new_context, live_server, alice,
+                                                              bob):
+    private_url = private_chat(live_server, alice, bob)
+    group_url = group_chat(live_server, alice, bob, name="Plans")
+    problems = []
+    browser = Browser(new_context, alice, problems)
+    page = browser.tab(private_url)
+    composer = page.get_by_label("Message", exact=True)
+    composer.press_sequentially("half a thought")
+
+    # Another chat has its own draft; coming back, or reloading, brings each one back.
+    page.goto(group_url)
+    wait_live(page)
+    expect(composer).to_have_value("")
+    composer.press_sequentially("for the group")
+    page.goto(private_url)
+    wait_live(page)
+    expect(composer).to_have_value("half a thought")
+    page.reload()
+    wait_live(page)
+    expect(composer).to_have_value("half a thought")
+    composer.press_sequentially(", finished")
+    composer.press("Enter")  # sent: the draft goes
+    settled(page)
+    expect(texts(page)).to_have_text(["half a thought, finished"])
+    page.reload()
+    wait_live(page)
+    expect(composer).to_have_value("")
+    page.goto(group_url)
+    wait_live(page)
+    expect(composer).to_have_value("for the group")
+
+    # Logging out forgets alice's drafts, and only hers (someone else uses this browser too).
+    page.evaluate("localStorage.setItem('chatapp.draft.999.1', 'not alice')")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert page.evaluate(DRAFT_KEYS) == ["chatapp.draft.999.1"]
+    page.get_by_label("User name").fill(alice.user_name)
+    page.get_by_label("Password", exact=True).fill(alice.password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(group_url)
+    wait_live(page)
+    expect(composer).to_have_value("")
+    no_problems(problems, page)

@@ -99,6 +99,7 @@
       }
       ui.text.value = "";
       updateCounter();
+      keepDraft();
       var p = { cmid: newClientId(), text: text.replace(/\r\n?/g, "\n").trim(), status: "sending" };
       add(p);
       sendText(p);
@@ -206,9 +207,24 @@
       ui.text.style.height = Math.min(ui.text.scrollHeight + 2, 160) + "px";
     }
 
+    // What is typed and not sent stays for this person and chat (drafts.js), across chat
+    // switches and reloads; sending clears it.
+    var drafts = window.Chatapp.drafts || null;
+    function keepDraft() {
+      if (drafts) drafts.save(app.me.user_id, chatId, ui.text.value);
+    }
+
+    function restoreDraft() {
+      var draft = drafts ? drafts.load(app.me.user_id, chatId) : "";
+      if (!draft || ui.text.value) return;
+      ui.text.value = draft;
+      updateCounter();
+    }
+
     var lastTyping = 0;
     function onInput() {
       updateCounter();
+      keepDraft();
       var socket = app.socket;
       if (ui.text.value.trim() && Date.now() - lastTyping > TYPING_EVERY && socket && socket.connected) {
         lastTyping = Date.now();
@@ -268,6 +284,7 @@
 
     function wire() {
       setOpen(client.chat.can_send);
+      restoreDraft();
       ui.composer.addEventListener("submit", function (event) {
         event.preventDefault();
         submit();
