@@ -162,6 +162,7 @@ def js_strings() -> dict[str, str]:
         "notifications_blocked": _l("Notifications are blocked in this browser's site settings."),
         "today": _l("Today"),
         "yesterday": _l("Yesterday"),
+        "just_now": _l("just now"),
         "notice_group_created": _l("%(actor)s created the group “%(name)s”"),
         "notice_chat_renamed": _l("%(actor)s renamed the group to “%(name)s”"),
         "notice_member_added": _l("%(actor)s added %(target)s"),

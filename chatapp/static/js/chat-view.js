@@ -12,8 +12,6 @@
   if (!Chatapp) return;
   var t = Chatapp.t;
   var SHOWN = 240;  // px: the longest side of an image shown in the timeline
-  var timeFormat = Chatapp.dateFormat({ hour: "2-digit", minute: "2-digit" });
-  var fullFormat = Chatapp.dateFormat({ dateStyle: "full", timeStyle: "short" });
   var dayFormat = Chatapp.dateFormat({ weekday: "long", month: "long", day: "numeric" });
   var yearDayFormat = Chatapp.dateFormat({ year: "numeric", month: "long", day: "numeric" });
   var SENT = { image: "sent_image", audio: "sent_audio", video: "sent_video" };  // else sent_file
@@ -50,11 +48,9 @@
     return (d.getFullYear() === today.getFullYear() ? dayFormat : yearDayFormat).format(d);
   }
 
+  // A message's time of day (its day is in the divider above), from page.js's one helper.
   function timeNode(seconds) {
-    var t = el("time", null, timeFormat.format(dateOf(seconds)));
-    t.dateTime = dateOf(seconds).toISOString();
-    t.title = fullFormat.format(dateOf(seconds));
-    return t;
+    return Chatapp.timeNode(seconds, "clock");
   }
 
   function fileSize(bytes) {

@@ -1,5 +1,6 @@
 /* chatapp page helpers shared by the other scripts (window.Chatapp): strings in the page's
- * language and date formats. The unread count in the tab title is live.js's.
+ * language, and times in the reader's time zone (every <time datetime> of the page too). The
+ * unread count in the tab title is live.js's.
  *
  * The strings come from the JSON block base.html puts in <head> (#i18n-strings, from
  * chatapp.i18n.js_strings: data, never run, so the CSP allows it). When it is missing or a key
@@ -85,6 +86,7 @@
     notifications_blocked: "Notifications are blocked in this browser's site settings.",
     today: "Today",
     yesterday: "Yesterday",
+    just_now: "just now",
     notice_group_created: "%(actor)s created the group “%(name)s”",
     notice_chat_renamed: "%(actor)s renamed the group to “%(name)s”",
     notice_member_added: "%(actor)s added %(target)s",
@@ -141,10 +143,21 @@
     return t(key);
   }
 
+  // Dates and times: the page's language, with the reader's region when the browser names one
+  // of the same language ("en" read with en-GB: a 24-hour clock). "zh-Hans" keeps its script.
+  var timeLocale = (function () {
+    if (!lang || lang.indexOf("-") >= 0) return lang;
+    var own = navigator.languages || [navigator.language];
+    for (var i = 0; i < own.length; i++) {
+      if (own[i] && own[i].split("-")[0].toLowerCase() === lang.toLowerCase()) return own[i];
+    }
+    return lang;
+  })();
+
   /** An Intl.DateTimeFormat in the page's language (the browser's if it does not know it). */
   function dateFormat(options) {
     try {
-      return new Intl.DateTimeFormat(lang, options);
+      return new Intl.DateTimeFormat(timeLocale, options);
     } catch (e) {
       return new Intl.DateTimeFormat(undefined, options);
     }
@@ -160,7 +173,106 @@
     return names.join(", ");
   }
 
+  /* --- times: every time a person reads, in their time zone and language ------------------- */
+
+  var clockFormat = dateFormat({ hour: "numeric", minute: "2-digit" });
+  var fullFormat = dateFormat({ dateStyle: "full", timeStyle: "short" });
+  var weekdayFormat = dateFormat({ weekday: "long" });
+  var monthDayFormat = dateFormat({ month: "short", day: "numeric" });
+  var dateOnlyFormat = dateFormat({ year: "numeric", month: "short", day: "numeric" });
+  var relative = (function () {
+    if (!window.Intl || !Intl.RelativeTimeFormat) return null;
+    try {
+      return new Intl.RelativeTimeFormat(timeLocale, { numeric: "auto", style: "short" });
+    } catch (e) {
+      return new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+    }
+  })();
+
+  // Epoch seconds (as the API sends them), an ISO string (a <time datetime>) or a Date.
+  function toDate(value) {
+    if (value instanceof Date) return value;
+    return new Date(typeof value === "number" ? value * 1000 : value);
+  }
+
+  function dayStart(date, daysBack) {
+    return new Date(date.getFullYear(), date.getMonth(), date.getDate() - daysBack);
+  }
+
+  /** How a time reads: {text, title}, the title the full date and time. ``style`` "clock" is
+   * the time of day (a timeline, under its day's divider); "auto" is relative near now ("just
+   * now", "2 min. ago"), the time of day today, then "yesterday", a weekday, a date. */
+  function when(value, style) {
+    var date = toDate(value);
+    if (isNaN(date.getTime())) return null;
+    var shown = { text: clockFormat.format(date), title: fullFormat.format(date) };
+    if (style === "clock") return shown;
+    var now = new Date();
+    var ago = (now - date) / 1000;
+    var today = dayStart(now, 0);
+    if (Math.abs(ago) < 60) {  // a clock a little ahead of ours still means now
+      shown.text = t("just_now");
+    } else if (ago > 0 && ago < 3600 && relative) {
+      shown.text = relative.format(-Math.floor(ago / 60), "minute");
+    } else if (date >= today && date < dayStart(now, -1)) {
+      // today: the time of day, as above
+    } else if (date >= dayStart(now, 1) && date < today) {
+      shown.text = relative ? relative.format(-1, "day") : t("yesterday");
+    } else if (date >= dayStart(now, 6) && date < today) {
+      shown.text = weekdayFormat.format(date);
+    } else {
+      shown.text = (date.getFullYear() === now.getFullYear() ? monthDayFormat : dateOnlyFormat)
+        .format(date);
+    }
+    return shown;
+  }
+
+  /** Show a <time datetime="ISO"> in the reader's zone and language, in the style its
+   * data-time names ("auto" when none). What the server wrote stays if the date is unreadable. */
+  function showTime(node) {
+    var stamp = node.getAttribute("datetime");
+    var shown = stamp && when(stamp, node.getAttribute("data-time") || "auto");
+    if (!shown) return;
+    if (node.textContent !== shown.text) node.textContent = shown.text;
+    if (node.title !== shown.title) node.title = shown.title;
+  }
+
+  /** A new <time> element for ``value`` (see toDate) in ``style`` ("auto" or "clock"). */
+  function timeNode(value, style) {
+    var node = document.createElement("time");
+    node.dateTime = toDate(value).toISOString();
+    if (style) node.setAttribute("data-time", style);
+    showTime(node);
+    return node;
+  }
+
+  function showTimesIn(root) {
+    if (root.matches && root.matches("time[datetime]")) showTime(root);
+    if (root.querySelectorAll) root.querySelectorAll("time[datetime]").forEach(showTime);
+  }
+
+  // The server writes UTC (what a page without scripts shows); the reader sees their own time,
+  // on load, in whatever later replaces part of the page (live.js's refreshes, the scripts'
+  // timelines), and relative times move on while the page stays open.
+  function startTimes() {
+    showTimesIn(document);
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        change.addedNodes.forEach(function (node) {
+          if (node.nodeType === 1) showTimesIn(node);
+        });
+      });
+    }).observe(document.documentElement, { childList: true, subtree: true });
+    setInterval(function () {
+      document.querySelectorAll("time[datetime]:not([data-time=clock])").forEach(showTime);
+    }, 30000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startTimes);
+  else startTimes();
+
   window.Chatapp = {
     t: t, errorText: errorText, lang: lang, dateFormat: dateFormat, list: list,
+    when: when, timeNode: timeNode,
   };
 })();
