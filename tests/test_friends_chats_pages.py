@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import Chat, FriendRequest, Friendship, Membership, User
+from chatapp.services.chats import unread_counts
 from tests.conftest import image_bytes
 
 NOTE = "Hi Bob, it's Alice & co"
@@ -408,8 +409,6 @@ def test_timeline_shows_files_inline_or_as_downloads(api, visitor, group, alice,
 
 
 def test_every_page_shows_what_waits_unread_in_the_top_bar(app, api, visitor, group, alice, bob):
-    from chatapp.services.chats import unread_counts
-
     private = api(alice).post("/api/chats/private", json={"user_id": bob.user_id})
     chat_id = private.get_json()["chat"]["chat_id"]
     sent = [api(bob).post(f"/api/chats/{c}/messages", json={"text": t, "client_msg_id": t})

@@ -95,12 +95,15 @@ def test_the_unread_badge_and_title_follow_the_person_to_every_page(new_context,
     shows_unread(profile, 0, "Profile")
     shows_unread(chat, 0, "bob")
 
-    # What came while a tab was offline is counted once it is back.
+    # What came while the tabs were offline is counted once they are back (no tab is on the
+    # chat, which would read it).
+    chat.goto("/search?q=Friday")
+    wait_live(chat)
     with alice_browser.offline():
         post_text(from_bob, private_url, "Call me when you can")
         post_text(from_bob, private_url, "It is about Friday")
     shows_unread(profile, 2, "Profile")
-    wait_live(chat)
+    shows_unread(chat, 2, "Search: Friday")
     no_problems(problems, friends, profile, chat)
 
 
