@@ -46,6 +46,29 @@ class ValidationError(ChatappError):
     message = "Some of the input is not valid."
 
 
+class InvalidFields(ValidationError):
+    """Several inputs of one form are wrong at once, so a person sees every mistake in one go.
+
+    ``errors`` holds one error per problem, in the order of the form's fields; the error's own
+    code, message, field and status are the first one's. Raise it with ``all_of``.
+    """
+
+    def __init__(self, errors: list[ChatappError]):
+        first = errors[0]
+        super().__init__(first.message, code=first.code, field=first.field, details=first.details)
+        self.status = first.status
+        self.errors = list(errors)
+
+    @classmethod
+    def all_of(cls, errors: list[ChatappError]) -> ChatappError:
+        """The error to raise for ``errors``: a single one as itself, several together."""
+        return errors[0] if len(errors) == 1 else cls(errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The first error's object, with ``errors`` listing every one."""
+        return {**super().to_dict(), "errors": [error.to_dict() for error in self.errors]}
+
+
 class NotAuthenticated(ChatappError):
     status = 401
     code = "not_authenticated"

@@ -2,7 +2,7 @@
 
 from flask import flash
 
-from .errors import ChatappError
+from .errors import ChatappError, InvalidFields
 from .i18n import error_text
 
 
@@ -17,9 +17,12 @@ def flash_error(error: ChatappError) -> None:
 
 
 def show_error(form, error: ChatappError) -> None:
-    """Attach the error to the form field it is about, or flash it when it has none."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error_message(error)]
-    else:
-        flash_error(error)
+    """Attach the error to the form field it is about, or flash it when it has none; each of
+    several (``InvalidFields``) likewise. A field the form itself already flagged (left empty,
+    say) keeps its own message alone."""
+    for one in error.errors if isinstance(error, InvalidFields) else [error]:
+        field = getattr(form, one.field, None) if one.field else None
+        if field is None:
+            flash_error(one)
+        elif not field.errors:
+            field.errors = [error_message(one)]

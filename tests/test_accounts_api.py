@@ -83,6 +83,27 @@ def test_register_duplicate_name_ignores_case(app, api, alice):
         assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
 
 
+def test_register_reports_every_broken_rule_at_once(app, api, alice):
+    response = api().post("/api/auth/register", json={
+        "user_name": "alice", "password": "short", "email": "alice@example"})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    # The reply is the first problem, as ever; ``errors`` lists all of them, in field order.
+    assert (error["code"], error["field"]) == ("user_name_taken", "user_name")
+    assert [(e["code"], e["field"]) for e in error["errors"]] == [
+        ("user_name_taken", "user_name"), ("weak_password", "password"),
+        ("invalid_email", "email")]
+    assert error["errors"][1]["details"] == {"min": 8}
+    # One problem alone: the reply it always was, without a list.
+    response = api().post("/api/auth/register", json={"user_name": "bob", "password": "short"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "weak_password", "message": "A password has at least 8 characters.",
+        "field": "password", "details": {"min": 8}}
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
 def test_register_accepts_chinese_names(api):
     response = api().post("/api/auth/register", json={"user_name": "小明", "password": PASSWORD})
     # Two characters are below the minimum of three.

@@ -83,6 +83,33 @@ def test_register_page_shows_errors_at_the_field(app, browser, alice, data, mess
         assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
 
 
+def field_errors(page: str) -> dict[str, list[str]]:
+    """The messages under each field of a page's form, by the field's id."""
+    return {field: re.findall(r"<li>(.*?)</li>", items) for field, items in re.findall(
+        r'<ul class="errors" id="([\w-]+)-errors">(.*?)</ul>', page, re.S)}
+
+
+def test_register_page_shows_every_mistake_at_once(app, browser, alice):
+    response = browser.form("/register", {
+        "user_name": "al", "password": "short", "confirm": "other", "email": "alice@example"})
+    assert response.status_code == 400
+    assert field_errors(response.get_data(as_text=True)) == {
+        "user_name": ["A user name has 3 to 50 characters."],
+        "password": ["A password has at least 8 characters."],
+        "confirm": ["The passwords differ."],
+        "email": ["The part after the @-sign is not valid. It should have a period."],
+    }
+    # A name someone has, and a field left empty: the form's own message, and the rule's.
+    response = browser.form("/register", {
+        "user_name": "ALICE", "password": "", "confirm": "", "email": "not an email"})
+    errors = field_errors(response.get_data(as_text=True))
+    assert errors["user_name"] == ["That user name is taken."]
+    assert errors["password"] == ["This field is required."]
+    assert errors["email"] and "email" in errors
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
 def test_form_without_csrf_token_is_refused_with_an_error_page(app, browser):
     response = browser.client.post("/register", data={
         "user_name": "dave", "password": PASSWORD, "confirm": PASSWORD})

@@ -50,15 +50,20 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            user = accounts.register_user(form.user_name.data, form.password.data, form.email.data)
-            log_in(user, remember=False)
+            if form.validate():
+                user = accounts.register_user(form.user_name.data, form.password.data,
+                                              form.email.data)
+                log_in(user, remember=False)
+                flash(_("Welcome to chatapp, %(name)s!", name=user.user_name), "success")
+                return redirect(url_for("main.index"))
+            # The form's own mistakes (a field left empty, passwords that differ) come with
+            # every account rule the rest breaks: all of them in one answer.
+            accounts.check_new_account(form.user_name.data or "", form.password.data or "",
+                                       form.email.data)
         except ChatappError as error:
             show_error(form, error)
-        else:
-            flash(_("Welcome to chatapp, %(name)s!", name=user.user_name), "success")
-            return redirect(url_for("main.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
 

@@ -13,7 +13,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import images, storage
 from ..database import write_transaction
-from ..errors import Conflict, Forbidden, InvalidCredentials, NotFound, ValidationError
+from ..errors import (
+    ChatappError,
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidFields,
+    NotFound,
+    ValidationError,
+)
 from ..extensions import db
 from ..models import USER_EMAIL_MAX, USER_NAME_MAX, User, now
 from ..names import name_skeleton
@@ -96,21 +104,52 @@ def _normalize_email(raw: str | None) -> str | None:
     return email
 
 
-def register_user(user_name: str, password: str, email: str | None = None) -> User:
-    """Create an account; the name must be free (ignoring case)."""
-    name, key = normalize_user_name(user_name)
-    _check_password_rules(password)
-    email = _normalize_email(email)
+def check_new_account(user_name: str, password: str,
+                      email: str | None = None) -> tuple[str, str, str | None]:
+    """The display name, lookup key and normalized email of a new account; every rule the
+    input breaks is raised at once (``InvalidFields``), not the first one only."""
+    errors: list[ChatappError] = []
+
+    def check(rule, *args):
+        try:
+            return rule(*args)
+        except ChatappError as error:
+            errors.append(error)
+            return None
+
+    named = check(normalize_user_name, user_name)
+    if named:
+        check(_check_name_free, named[1])
+    check(_check_password_rules, password)
+    email = check(_normalize_email, email)
+    if errors:
+        raise InvalidFields.all_of(errors)
+    return *named, email
+
+
+def _taken() -> Conflict:
+    return Conflict("That user name is taken.", code="user_name_taken", field="user_name")
+
+
+def _check_name_free(key: str) -> str:
+    """Raise when the name, or one that looks like it, is someone's; return its skeleton."""
     skeleton = name_skeleton(key)
+    if db.session.scalar(select(User.user_id).where(User.user_name_key == key)):
+        raise _taken()
+    if db.session.scalar(select(User.user_id).where(User.user_name_skeleton == skeleton)):
+        raise _looks_taken()
+    return skeleton
+
+
+def register_user(user_name: str, password: str, email: str | None = None) -> User:
+    """Create an account; the name must be free (ignoring case). Every rule the input breaks
+    is reported at once."""
+    name, key, email = check_new_account(user_name, password, email)
     password_hash = _hash(password)  # slow on purpose: done before taking the write lock
-    taken = Conflict("That user name is taken.", code="user_name_taken", field="user_name")
     try:
         with write_transaction():
-            if db.session.scalar(select(User.user_id).where(User.user_name_key == key)):
-                raise taken
-            if db.session.scalar(select(User.user_id).where(
-                    User.user_name_skeleton == skeleton)):
-                raise _looks_taken()
+            # Again under the write lock: the name may have been taken since it was checked.
+            skeleton = _check_name_free(key)
             # The first account of an empty server administers it (FIRST_USER_ADMIN).
             first = (current_app.config["FIRST_USER_ADMIN"]
                      and db.session.scalar(select(User.user_id).limit(1)) is None)
@@ -127,7 +166,7 @@ def register_user(user_name: str, password: str, email: str | None = None) -> Us
     except IntegrityError:
         # Two people took the same or a look-alike name at once (PostgreSQL): the unique
         # indexes decided.
-        raise taken from None
+        raise _taken() from None
     return user
 
 

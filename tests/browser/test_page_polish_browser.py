@@ -1,0 +1,94 @@
+"""Pages a new person meets, in real browsers: registration says every mistake at once.
+In English and Chinese, light and dark.
+"""
+
+import pytest
+
+from tests.browser.support import CSP_RECORDER
+from tests.browser.test_messaging_browser import expect
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+LOCALES = {"en": "en-US", "zh": "zh-CN"}
+
+# Visible controls, hints and error lists of <main> whose boxes are closer than 4 px (or
+# overlap), one not inside the other: what a person sees as touching.
+TOUCHING = """() => {
+    const GAP = 4;
+    const shown = [...document.querySelectorAll(
+        'main :is(button, input:not([type=hidden]), select, textarea, a.btn, .errors, .hint)')]
+        .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden');
+    const name = e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ` +
+        `"${(e.textContent || e.name || '').trim().slice(0, 24)}"`;
+    const out = [];
+    shown.forEach((a, i) => shown.slice(i + 1).forEach(b => {
+        if (a.contains(b) || b.contains(a)) return;
+        const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+        const apart = Math.max(q.left - p.right, p.left - q.right,
+                               q.top - p.bottom, p.top - q.bottom);
+        if (apart < GAP) out.push(`${name(a)} / ${name(b)}: ${apart.toFixed(1)} px`);
+    }));
+    return out;
+}"""
+
+
+def touching(page):
+    page.wait_for_load_state()  # the stylesheet too: without it every control touches
+    return page.evaluate(TOUCHING)
+
+
+def answered_with(problems, status):
+    """Chromium logs a page that answers with an error status (a form to correct, a 404) as
+    a console error: expected here, once."""
+    logged = [p for p in problems if f"responded with a status of {status} " in p]
+    assert logged, problems
+    problems.remove(logged[0])
+
+
+def guest(new_context, language, scheme="light"):
+    context = new_context(locale=LOCALES[language], color_scheme=scheme)
+    context.add_init_script(CSP_RECORDER)
+    return context.new_page()
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", list(LOCALES))
+def test_registration_shows_every_mistake_at_once(new_context, live_server, alice, language,
+                                                  screenshot):
+    page = guest(new_context, language)
+    page.goto("/register")
+    page.locator("#user_name").fill("al")
+    page.locator("#password").fill("short")
+    page.locator("#confirm").fill("shorter")
+    page.locator("#email").fill("alice@example")  # no dot after the @
+    page.locator("main form button[type=submit]").click()
+
+    expected = {
+        "en": {"user_name": "A user name has 3 to 50 characters.",
+               "password": "A password has at least 8 characters.",
+               "confirm": "The passwords differ.",
+               "email": "The part after the @-sign is not valid. It should have a period."},
+        "zh": {"user_name": "用户名为 3 到 50 个字母或数字，中间可以使用 . _ -。",
+               "password": "密码至少需要 8 个字符。",
+               "confirm": "两次输入的密码不一致。",
+               "email": "邮箱地址无效。"},
+    }[language]
+    for field, message in expected.items():
+        expect(page.locator(f"#{field}-errors")).to_have_text(message)
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    assert touching(page) == []
+    screenshot(page, f"register-errors-{language}-light")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, f"register-errors-{language}-dark")
+
+    # Fixing them all creates the account at once.
+    page.locator("#user_name").fill("dave")
+    for field in ("#password", "#confirm"):
+        page.locator(field).fill(PASSWORD)
+    page.locator("#email").fill("dave@example.com")
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_test_id("me-name")).to_have_text("dave")
+    assert page.evaluate("window.__csp || []") == []
