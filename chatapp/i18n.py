@@ -67,6 +67,7 @@ ERROR_TEXT = {
     "already_member": _l("Someone you chose is already in the group."),
     "empty_query": _l("Type something to search for."),
     "invalid_date": _l("Dates are YYYY-MM-DD."),
+    "invalid_date_range": _l("The “from” date is after the “to” date."),
     "reset_link_expired": _l("This reset link has expired."),
     "reset_link_invalid": _l("This reset link is not valid."),
     "mail_disabled": _l("This server does not send email."),

@@ -112,6 +112,18 @@ def test_filters(corpus, query, params, expected):
     assert hits(corpus, query, **query_params) == expected
 
 
+def test_a_reversed_date_range_is_refused_not_answered_with_nothing(corpus):
+    alice = corpus["clients"]["alice"]
+    response = alice.get("/api/search", query_string={
+        "q": "deploy", "from": "2026-11-22", "to": "2026-11-21"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "invalid_date_range", "field": "to",
+        "message": "The “from” date is after the “to” date."}
+    # One day is a range: both days count.
+    assert hits(corpus, "deploy", **{"from": "2000-01-01", "to": "2000-01-01"}) == []
+
+
 def test_outsiders_never_get_a_hit(corpus):
     assert hits(corpus, "上海", who="mallory") == ["secret"]
     assert hits(corpus, "deploy", who="mallory") == ["secret"]

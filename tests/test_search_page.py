@@ -178,13 +178,16 @@ def test_anonymous_people_are_sent_to_log_in(app):
     [
         ({"q": "deploy", "from": "21/11/2026"}, "Dates are YYYY-MM-DD."),
         ({"q": "deploy", "to": "2026-13-40"}, "Dates are YYYY-MM-DD."),
+        ({"q": "deploy", "from": "2026-11-22", "to": "2026-11-21"},
+         "The “from” date is after the “to” date."),
         ({"q": "   "}, "Type something to search for."),
         ({"q": ""}, "Type something to search for."),
         ({"q": "deploy", "kind": "pdf"}, "These search options are not valid: kind."),
         ({"q": "deploy", "chat_id": "abc"}, "These search options are not valid: chat_id."),
         ({"q": "x" * 201}, "These search options are not valid: q."),
     ],
-    ids=["from-format", "to-impossible", "blank", "empty", "kind", "chat-id", "too-long"],
+    ids=["from-format", "to-impossible", "reversed-range", "blank", "empty", "kind", "chat-id",
+         "too-long"],
 )
 def test_bad_searches_are_explained_with_400(chats, params, message):
     page = search(chats, status=400, **params)

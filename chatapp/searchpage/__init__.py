@@ -35,6 +35,8 @@ def _error_message(error: ChatappError) -> str:
 
 def _fields_of(error: ChatappError) -> set[str]:
     """The query parameters an error is about (the schema lists several, a service one)."""
+    if error.code == "invalid_date_range":  # either date may be the wrong one
+        return {"from", "to"}
     if error.field:
         return {error.field}
     if error.code == "chat_not_found":

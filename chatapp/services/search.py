@@ -48,6 +48,10 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
         raise ValidationError(f"kind is one of {', '.join(search.KINDS)}.",
                               code="invalid_kind", field="kind")
     since, until = _day(date_from, "from"), _day(date_to, "to", end=True)
+    if since is not None and until is not None and since >= until:
+        # Nothing can match; saying "nothing found" would hide the typo.
+        raise ValidationError("The “from” date is after the “to” date.",
+                              code="invalid_date_range", field="to")
     limit = max(1, min(limit, PAGE_MAX))
     rate_limits.spend(user.user_id, "search")
     if chat_id is not None:

@@ -1,11 +1,16 @@
-"""Pages a new person meets, in real browsers: registration says every mistake at once.
-In English and Chinese, light and dark.
+"""Pages a new person meets, in real browsers: registration says every mistake at once and
+search refuses a reversed date range. In English and Chinese, light and dark.
 """
 
 import pytest
 
 from tests.browser.support import CSP_RECORDER
-from tests.browser.test_messaging_browser import expect
+from tests.browser.test_messaging_browser import (
+    Browser,
+    expect,
+    group_chat,
+    no_problems,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -92,3 +97,31 @@ def test_registration_shows_every_mistake_at_once(new_context, live_server, alic
     page.locator("main form button[type=submit]").click()
     expect(page.get_by_test_id("me-name")).to_have_text("dave")
     assert page.evaluate("window.__csp || []") == []
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", list(LOCALES))
+def test_search_refuses_a_reversed_date_range(new_context, live_server, alice, bob, language,
+                                              screenshot):
+    group_chat(live_server, alice, bob, name="Launch")
+    problems = []
+    page = Browser(new_context, alice, problems, locale=LOCALES[language]).tab("/chats")
+    page.goto("/search")
+    page.locator("#search-q").fill("Launch")
+    page.locator("#search-from").fill("2026-11-22")
+    page.locator("#search-to").fill("2026-11-21")
+    with page.expect_response(lambda r: "/search?" in r.url) as answer:
+        page.locator("main form[role=search] button[type=submit]").click()
+    assert answer.value.status == 400
+    message = {"en": "The “from” date is after the “to” date.", "zh": "开始日期晚于结束日期。"}
+    expect(page.get_by_role("alert")).to_have_text(message[language])
+    for field in ("#search-from", "#search-to"):
+        expect(page.locator(field)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#results-h")).to_have_count(0)  # no "Nothing found"
+    screenshot(page, f"search-reversed-dates-{language}-light")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, f"search-reversed-dates-{language}-dark")
+    answered_with(problems, 400)
+    no_problems(problems, page)
