@@ -235,7 +235,8 @@ def test_an_error_page_in_chinese(api, alice):
     response = me.client.get("/chats/999/settings")
     page = text(response)
     assert response.status_code == 404
-    assert lang_of(page) == "zh-Hans" and "未找到该聊天。" in page and "错误代码：" in page
+    assert lang_of(page) == "zh-Hans" and "未找到该聊天。" in page
+    assert "链接可能已过期" in page and 'data-error-code="chat_not_found"' in page
 
 
 def test_english_stays_the_default_for_a_new_account(app):

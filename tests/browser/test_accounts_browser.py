@@ -205,7 +205,7 @@ def test_a_site_admin_disables_and_deletes_an_account_from_the_admin_pages(new_c
     log_in(victim, bob)
     expect(victim.get_by_role("link", name="Admin")).to_have_count(0)
     victim.goto("/admin/")
-    expect(victim.locator("body")).to_contain_text("not_found")
+    expect(victim.locator("[data-error-code=not_found]")).to_have_count(1)
     victim.goto("/friends")
     expect(victim.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
 

@@ -1,5 +1,6 @@
-"""Pages a new person meets, in real browsers: registration says every mistake at once and
-search refuses a reversed date range. In English and Chinese, light and dark.
+"""Pages a new person meets, in real browsers: registration says every mistake at once,
+search refuses a reversed date range, and the 404 page reads as a sentence. In English and
+Chinese, light and dark.
 """
 
 import pytest
@@ -124,4 +125,27 @@ def test_search_refuses_a_reversed_date_range(new_context, live_server, alice, b
     page.emulate_media(color_scheme="dark")
     screenshot(page, f"search-reversed-dates-{language}-dark")
     answered_with(problems, 400)
+    no_problems(problems, page)
+
+
+# --- the error page ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", list(LOCALES))
+def test_the_not_found_page_reads_as_a_sentence(new_context, live_server, alice, language,
+                                                screenshot):
+    problems = []
+    page = Browser(new_context, alice, problems, locale=LOCALES[language]).tab("/chats")
+    response = page.goto("/chats/987654")
+    assert response.status == 404
+    sentence = {"en": "Chat not found.", "zh": "未找到该聊天。"}[language]
+    expect(page.get_by_role("heading", level=1)).to_have_text(sentence)
+    # The stable code stays for programs, out of what people read.
+    expect(page.locator("[data-error-code=chat_not_found]")).to_have_count(1)
+    shown = page.locator("main").inner_text()
+    assert "chat_not_found" not in shown and "Error code" not in shown and "错误代码" not in shown
+    screenshot(page, f"not-found-{language}-light")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, f"not-found-{language}-dark")
+    answered_with(problems, 404)
     no_problems(problems, page)
