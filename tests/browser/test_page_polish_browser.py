@@ -1,6 +1,6 @@
 """Pages a new person meets, in real browsers: registration says every mistake at once,
-search refuses a reversed date range, and the 404 page reads as a sentence. In English and
-Chinese, light and dark.
+search refuses a reversed date range, the 404 page reads as a sentence, controls never touch,
+and the top bar stays put when the connection comes up. In English and Chinese, light and dark.
 """
 
 import pytest
@@ -11,8 +11,9 @@ from tests.browser.test_messaging_browser import (
     expect,
     group_chat,
     no_problems,
+    wait_live,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, image_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +150,103 @@ def test_the_not_found_page_reads_as_a_sentence(new_context, live_server, alice,
     screenshot(page, f"not-found-{language}-dark")
     answered_with(problems, 404)
     no_problems(problems, page)
+
+
+# --- spacing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_controls_keep_apart(new_context, live_server, alice, bob, make_user, width,
+                             screenshot):
+    carol = make_user("carol")  # no friends: the group form has a hint, no member list
+    settings = group_chat(live_server, alice, bob, name="Team") + "/settings"
+    viewport = {"viewport": {"width": width, "height": 900}}
+    problems = []
+    alice_page = Browser(new_context, alice, problems, **viewport).tab("/chats")
+    carol_page = Browser(new_context, carol, problems, **viewport).tab("/chats")
+
+    expect(carol_page.locator("main form .hint")).to_be_visible()
+    assert touching(carol_page) == []
+    screenshot(carol_page, f"spacing-new-group-{width}")
+
+    alice_page.goto("/profile")
+    alice_page.locator("#avatar").set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": image_bytes()})
+    alice_page.locator("main form[enctype] button[type=submit]").click()
+    expect(alice_page.get_by_role("button", name="Remove avatar")).to_be_visible()
+    assert touching(alice_page) == []
+    screenshot(alice_page, f"spacing-avatar-{width}")
+
+    alice_page.goto(settings)
+    alice_page.get_by_role("button", name="Dissolve group").click()  # the box is not ticked
+    expect(alice_page.locator("#confirm-errors")).to_be_visible()
+    assert touching(alice_page) == []
+    screenshot(alice_page, f"spacing-dissolve-error-{width}")
+    alice_page.emulate_media(color_scheme="dark")
+    screenshot(alice_page, f"spacing-dissolve-error-{width}-dark")
+    answered_with(problems, 400)
+    no_problems(problems, alice_page, carol_page)
+
+
+# --- the top bar -------------------------------------------------------------------------------
+
+SOCKET_IO = "**/socket.io/**"
+
+# Where each item of the top bar is, except the connection indicator itself.
+TOP_BAR = """() => [...document.querySelectorAll(
+        '.topbar > *, .topnav > *, .mainnav > *')]
+    .filter(e => !e.matches('.live-status') && e.getClientRects().length)
+    .map(e => {
+        const box = e.getBoundingClientRect();
+        return [e.className || e.tagName, Math.round(box.left * 10) / 10,
+                Math.round(box.right * 10) / 10];
+    })"""
+
+# The indicator's width with each of its words (the words live.js shows, from page.js).
+INDICATOR_WIDTHS = """() => {
+    const status = document.querySelector('.live-status');
+    const was = status.textContent;
+    const widths = ['connecting', 'live', 'offline'].map(state => {
+        status.textContent = window.Chatapp.t(state);
+        return status.getBoundingClientRect().width;
+    });
+    status.textContent = was;
+    return widths;
+}"""
+
+
+@pytest.mark.parametrize("language", list(LOCALES))
+def test_the_top_bar_stays_put_when_the_connection_comes_up(new_context, live_server, alice,
+                                                            language, screenshot):
+    problems = []
+    browser = Browser(new_context, alice, problems, locale=LOCALES[language])
+    page = browser.context.new_page()
+    browser.recorder.watch(page, "alice")
+    # The connection waits (WebSocket first, long-polling as the fallback) ...
+    sockets, polls = [], []
+    page.route_web_socket(SOCKET_IO, lambda socket: sockets.append(socket))
+    page.route(SOCKET_IO, lambda request: polls.append(request))
+    page.goto("/chats")
+    status = page.get_by_test_id("live-status")
+    expect(status).to_have_attribute("data-state", "connecting")
+    page.wait_for_timeout(300)  # still connecting a moment later
+    expect(status).to_have_attribute("data-state", "connecting")
+    connecting = page.evaluate(TOP_BAR)
+    screenshot(page, f"top-bar-connecting-{language}")
+    page.unroute(SOCKET_IO)  # ... then goes through
+    for socket in sockets:
+        socket.connect_to_server()
+    for request in polls:
+        request.continue_()
+    wait_live(page)
+    assert page.evaluate(TOP_BAR) == connecting
+    widths = page.evaluate(INDICATOR_WIDTHS)
+    assert max(widths) - min(widths) < 0.5, widths
+    screenshot(page, f"top-bar-live-{language}")
+
+    # A phone shows the dot alone: nothing to move there either.
+    page.set_viewport_size({"width": 390, "height": 800})
+    widths = page.evaluate(INDICATOR_WIDTHS)
+    assert max(widths) - min(widths) < 0.5, widths
+    no_problems(problems, page)
+
