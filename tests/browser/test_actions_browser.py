@@ -113,6 +113,7 @@ def test_on_a_touch_screen_only_the_tapped_message_shows_its_action(
     bubbles.nth(1).tap()
     expect(others_messages(owner).nth(1).get_by_role("button", name="Remove")).to_be_visible()
     assert shown_actions(owner) == [BOB_SAYS[1]]
+    expect(others_messages(owner).nth(1).locator(".msg-actions")).to_have_css("opacity", "1")
     screenshot(owner, "actions-touch-tapped")
 
     # A tap on another message moves it there; a second tap hides it.
@@ -401,4 +402,41 @@ def test_a_draft_stays_with_its_chat_until_sent_or_logged_out(new_context, live_
     page.goto(group_url)
     wait_live(page)
     expect(composer).to_have_value("")
+    no_problems(problems, page)
+
+
+# --- in Chinese, in the dark -------------------------------------------------------------------
+
+
+def test_the_new_words_in_chinese_and_the_screens_in_the_dark(new_context, live_server, alice,
+                                                              bob, screenshot):
+    private_url = private_chat(live_server, alice, bob)
+    group_url = group_chat(live_server, alice, bob, name="Team")
+    post_text(api_for(live_server, bob), group_url, "早上好")
+    problems = []
+    chinese = Browser(new_context, alice, problems, locale="zh-CN", color_scheme="dark")
+    page = chinese.tab(group_url)
+    others_messages(page).first.hover()
+    remove = others_messages(page).first.get_by_role("button", name="移除")
+    expect(remove).to_be_visible()
+    remove.click()
+    dialog = confirm_dialog(page)
+    expect(dialog.get_by_role("heading")).to_have_text("移除 bob 的这条消息？")
+    expect(dialog.get_by_role("button", name="取消")).to_be_focused()
+    screenshot(page, "confirm-remove-message-zh-dark")
+    page.keyboard.press("Escape")
+
+    assert api_for(live_server, bob).request(
+        "DELETE", f"/api/friends/{alice.user_id}").status_code == 204
+    page.goto(private_url)
+    wait_live(page)
+    expect(page.get_by_test_id("composer-closed")).to_have_text(
+        "你和 bob 已不再是好友。 重新添加对方为好友即可发消息。")
+    screenshot(page, "chat-no-longer-friends-zh-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "chat-no-longer-friends-zh-dark-narrow")
+    page.goto(group_url + "/settings")
+    page.get_by_test_id("member-bob").get_by_role("button", name="移除").click()
+    expect(confirm_dialog(page).get_by_role("heading")).to_have_text("将 bob 移出“Team”？")
+    screenshot(page, "confirm-remove-member-zh-dark-narrow")
     no_problems(problems, page)

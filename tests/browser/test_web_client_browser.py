@@ -446,9 +446,9 @@ def test_the_chat_page_works_from_the_keyboard(new_context, live_server, alice, 
     expect(receipts).to_have_attribute("aria-expanded", "false")
     expect(receipts).to_be_focused()
 
-    # The recall button is a real button, visible while it has the focus; Enter asks, from
-    # Cancel; Tab, Enter recalls.
-    page.keyboard.press("Tab")
+    # The recall button (by the bubble, so just before the receipts) is a real button,
+    # visible while it has the focus; Enter asks, from Cancel; Tab, Enter recalls.
+    page.keyboard.press("Shift+Tab")
     recall = page.locator("[data-recall]")
     expect(recall).to_be_focused()
     expect(page.locator(".msg-actions")).to_have_css("opacity", "1")  # it fades in

@@ -258,7 +258,7 @@
     if (focused) keepFocus(li, focused);
   }
 
-  // The action sits beside the bubble, not on a line of its own: for a group's owner and
+  // The action floats by the bubble, not on a line of its own: for a group's owner and
   // admins a line under every message would be blank until pointed at (app.css shows it on
   // the message pointed at, tapped or holding the focus). "Recall" one's own message within
   // the recall window; "Remove" someone else's, as a group's owner or admin.
@@ -270,7 +270,7 @@
     }
     if (!box) {
       box = el("div", "msg-actions");
-      li.append(box);
+      parts(li).bubble.append(box);
     }
     var label = t(m.sender.user_id === ctx.meId ? "recall" : "remove");
     var had = box.querySelector("[data-recall]");
