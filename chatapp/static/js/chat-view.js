@@ -134,11 +134,11 @@
   }
 
   function attachment(m) {
-      link.setAttribute("data-viewer", "");  // opens in viewer.js
     var file = m.file;
     var box = document.createDocumentFragment();
     if (m.msg_type === "image" && file.thumbnail_url) {
       var link = el("a", "attachment attachment-image");
+      link.setAttribute("data-viewer", "");  // opens in viewer.js
       link.href = file.url;
       link.target = "_blank";
       link.rel = "noopener noreferrer";
