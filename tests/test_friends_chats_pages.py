@@ -385,8 +385,9 @@ def test_list_shows_last_message_and_unread_and_the_timeline_shows_messages(api,
     assert re.search(r'class="unread"[^>]*>1<', listing)
     page = a.page(f"/chats/{group}")
     assert "See you at &lt;b&gt;8&lt;/b&gt;" in page and "<b>8</b>" not in page
-    assert "alice added carol" in page  # the notices stay in order around it
-    assert page.index("alice added carol") < page.index("See you at")
+    timeline = page[page.index('data-testid="messages"'):]  # the sidebar previews it too
+    assert "alice added carol" in timeline  # the notices stay in order around it
+    assert timeline.index("alice added carol") < timeline.index("See you at")
 
     msg_id = sent.get_json()["message"]["msg_id"]
     assert api(bob).post(f"/api/chats/{group}/messages/{msg_id}/recall").status_code == 200
@@ -433,3 +434,19 @@ def test_every_page_shows_what_waits_unread_in_the_top_bar(app, api, visitor, gr
     assert " hidden" in badge and "data-unread='{}'" in badge
     assert "nav-unread" not in visitor().page("/login")  # nobody signed in: no badge, no socket
     assert "live.js" not in visitor().page("/login")
+
+
+def test_the_sidebar_beside_a_chat_lists_only_ones_own_chats(api, visitor, group, alice,
+                                                             mallory):
+    secret = api(mallory).post("/api/chats", json={"chat_name": "Secret plans"}).get_json()
+    page = visitor(alice).page(f"/chats/{group}")
+    sidebar = page[page.index("data-sidebar"):page.index("data-chat-pane")]
+    assert "Team" in sidebar and "Secret plans" not in sidebar
+    assert re.search(rf'data-chat-id="{group}"\s+aria-current="page"', sidebar)
+    part = visitor(alice).page(f"/chats/sidebar?current={group}")
+    assert "Team" in part and "Secret plans" not in part and "<html" not in part
+    # Naming someone else's chat as the current one shows nothing of it.
+    other = visitor(alice).page(f"/chats/sidebar?current={secret['chat']['chat_id']}")
+    assert "Secret plans" not in other and 'aria-current="page"' not in other
+    anonymous = visitor().get("/chats/sidebar")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]

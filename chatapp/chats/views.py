@@ -121,7 +121,19 @@ def chat_page(chat_id):
     }
     return render_template("chats/chat.html", chat=chat, messages=page["messages"],
                            page={**page, "around": around}, client=client,
+                           chats=chats.list_chats(current_user),
+                           today=datetime.now(UTC).strftime("%Y-%m-%d"),
                            live_events=CHAT_PAGE_EVENTS)
+
+
+@bp.route("/chats/sidebar")
+@login_required
+def sidebar_part():
+    """The chats beside a conversation, alone (static/js/switcher.js keeps it current);
+    ``current`` is the chat on screen."""
+    return render_template("chats/sidebar.html", chats=chats.list_chats(current_user),
+                           today=datetime.now(UTC).strftime("%Y-%m-%d"),
+                           current=request.args.get("current", type=parse_id))
 
 
 # --- group settings ------------------------------------------------------------------------

@@ -272,14 +272,28 @@
         sendFiles(event.dataTransfer.files);
       });
       // Anywhere else on the page a dropped file is ignored, not opened in place of the chat.
-      document.addEventListener("dragover", function (event) {
+      onDocument("dragover", function (event) {
         if (!hasFiles(event)) return;
         event.preventDefault();
         event.dataTransfer.dropEffect = ui.dropZone.contains(event.target) ? "copy" : "none";
       });
-      document.addEventListener("drop", function (event) {
+      onDocument("drop", function (event) {
         if (hasFiles(event)) event.preventDefault();
       });
+    }
+
+    // Listeners on the document, removed by stop() when the conversation closes without a page
+    // load (switcher.js).
+    var documentListeners = [];
+    function onDocument(type, fn) {
+      document.addEventListener(type, fn);
+      documentListeners.push([type, fn]);
+    }
+
+    function stop() {
+      documentListeners.forEach(function (pair) { document.removeEventListener(pair[0], pair[1]); });
+      documentListeners = [];
+      clearTimeout(errorTimer);
     }
 
     function wire() {
@@ -298,7 +312,7 @@
       });
       ui.text.addEventListener("input", onInput);
       // A pasted screenshot: in the composer, or anywhere on the page but another field.
-      document.addEventListener("paste", function (event) {
+      onDocument("paste", function (event) {
         var files = event.clipboardData && event.clipboardData.files;
         var field = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
         if (!files || !files.length || (field && field !== ui.text)) return;
@@ -316,7 +330,7 @@
     wire();
     return {
       pending: pending, settle: settle, retryStalled: retryStalled, showError: showError,
-      setOpen: setOpen,
+      setOpen: setOpen, stop: stop,
     };
   };
 })();

@@ -18,9 +18,25 @@
 
   var View = window.ChatView;
   var Chatapp = window.Chatapp;
-  var root = document.querySelector("[data-chat]");
-  if (!View || !Chatapp || !window.ChatSend || !root || window.chatappChat) return;
-  window.chatappChat = true;
+  if (!View || !Chatapp || !window.ChatSend || window.ChatappChat) return;
+  var stopCurrent = null;
+
+  // The conversation on screen: start() runs the one in the page's [data-chat]; stop() ends it
+  // (its listeners, timers and socket handlers), before switcher.js puts another in its place.
+  window.ChatappChat = {
+    start: function () {
+      window.ChatappChat.stop();
+      var root = document.querySelector("[data-chat]");
+      if (root) stopCurrent = open(root);
+    },
+    stop: function () {
+      var stop = stopCurrent;
+      stopCurrent = null;
+      if (stop) stop();
+    },
+  };
+
+  function open(root) {
   var t = Chatapp.t;
 
   var SEND_TIMEOUT = 10000;     // ms without an ack before an event counts as failed
@@ -334,6 +350,7 @@
   // Messages from others after the read position, while they are not being looked at: the
   // tab is hidden, or the timeline is scrolled away from the newest. Reading them resets it.
   function updateTitle() {
+    if (stopped) return;  // an answer that came after switcher.js closed this conversation
     var readUpTo = Math.max(myReadSeq, readSent);
     var looking = document.visibilityState === "visible" && atBottom && !moreAfter;
     var count = 0;
@@ -674,6 +691,14 @@
     if (li) li.classList.toggle("is-selected");
   }
 
+  var cleanups = [];
+  var stopped = false;
+
+  function onDocument(type, fn) {
+    document.addEventListener(type, fn);
+    cleanups.push(function () { document.removeEventListener(type, fn); });
+  }
+
   function listen() {
     ui.timeline.addEventListener("scroll", onScroll, { passive: true });
     ui.list.addEventListener("click", onTap);
@@ -681,39 +706,54 @@
       if (moreAfter) jumpToLatest(); else scrollToBottom();
       maybeMarkRead();
     });
-    document.addEventListener("visibilitychange", function () {
+    onDocument("visibilitychange", function () {
       maybeMarkRead();
       updateTitle();
     });
-    document.addEventListener("keydown", function (event) {
+    onDocument("keydown", function (event) {
       if (event.key === "Escape" && !event.defaultPrevented && closeReceipts()) event.preventDefault();
     });
     if (window.ResizeObserver) {  // late media sizes, a taller composer: stay at the bottom
-      new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); }).observe(ui.list);
+      var resized = new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); });
+      resized.observe(ui.list);
+      cleanups.push(function () { resized.disconnect(); });
     }
     // live.js refreshed the header and #chat-state (members, roles, the name).
-    document.addEventListener("chatapp:refreshed", function () {
+    onDocument("chatapp:refreshed", function () {
       chat = readJson("chat-state").chat;
       setMembers(chat.members);
       ui.text.placeholder = t("message_placeholder", { name: chat.chat_name });
       sender.setOpen(chat.can_send);
       refreshFeet();
     });
-    setInterval(function () {  // the recall window of recent messages closes
+    var ticking = setInterval(function () {  // the recall window of recent messages closes
       var now = Date.now() / 1000 + clockSkew;
       refreshFeet(function (m) {
         return m.sender.user_id === me.user_id && now - m.create_time < client.recall_window + 60;
       });
     }, 10000);
+    cleanups.push(function () { clearInterval(ticking); });
     if (socket) {
-      Live.onCatchUp(onConnect);  // connected, reconnected, or live events were lost
-      socket.on("message_created", onCreated);
-      socket.on("message_recalled", onRecalled);
-      socket.on("messages_read", onRead);
-      socket.on("typing", onTyping);
-      socket.on("friend_removed", onFriendship);
-      socket.on("friend_request_accepted", onFriendship);
+      // connected, reconnected, or live events were lost
+      cleanups.push(Live.onCatchUp(onConnect));
+      [["message_created", onCreated], ["message_recalled", onRecalled], ["messages_read", onRead],
+        ["typing", onTyping], ["friend_removed", onFriendship],
+        ["friend_request_accepted", onFriendship]].forEach(function (pair) {
+        socket.on(pair[0], pair[1]);
+        cleanups.push(function () { socket.off(pair[0], pair[1]); });
+      });
     }
+  }
+
+  function stop() {
+    stopped = true;
+    cleanups.forEach(function (fn) { fn(); });
+    cleanups = [];
+    clearTimeout(gapTimer);
+    clearTimeout(readTimer);
+    typists.forEach(function (entry) { clearTimeout(entry.timer); });
+    if (sender && sender.stop) sender.stop();
+    if (Live) Live.showChatUnread(chatId, 0);
   }
 
   setMembers(chat.members);
@@ -724,4 +764,8 @@
   showFirstPage();
   listen();
   maybeMarkRead();
+  return stop;
+  }
+
+  window.ChatappChat.start();
 })();

@@ -49,6 +49,7 @@
   var catchUps = [];
   var live = window.chatappLive = {
     socket: null, onCatchUp: onCatchUp, showChatUnread: showChatUnread,
+    pageChanged: pageChanged,
   };
 
   function readConfig() {
@@ -501,10 +502,25 @@
   /* --- catch-up ---------------------------------------------------------------------------- */
 
   /** Call fn(reconnected) once the socket is connected, and again whenever what it missed
-   * must be fetched: after every reconnect, and when live events were lost. */
+   * must be fetched: after every reconnect, and when live events were lost. Returns the
+   * function that stops it (a conversation closed without a page load). */
   function onCatchUp(fn) {
     catchUps.push(fn);
-    if (live.socket && live.socket.connected) setTimeout(function () { fn(false); }, 0);
+    if (live.socket && live.socket.connected) {
+      setTimeout(function () { if (catchUps.indexOf(fn) !== -1) fn(false); }, 0);
+    }
+    return function () {
+      var at = catchUps.indexOf(fn);
+      if (at !== -1) catchUps.splice(at, 1);
+    };
+  }
+
+  /** switcher.js put another chat in the page without loading it: read what the page now
+   * shows (its live config) and its title. */
+  function pageChanged(title) {
+    cfg = readConfig() || cfg;
+    open = null;
+    setBaseTitle(title || document.title);
   }
 
   function catchUp(reconnected) {
