@@ -191,3 +191,47 @@ def test_remove_friend_removes_both_rows_and_tells_both(app, api, sio, befriend,
     assert events(b_sock, "friend_removed") == [{"user_id": alice.user_id}]
     again = a.delete(f"/api/friends/{bob.user_id}")
     assert again.status_code == 404 and again.get_json()["error"]["code"] == "friend_not_found"
+
+
+# --- profile cards -------------------------------------------------------------------------
+
+
+def test_profile_card_says_how_two_people_relate(api, sio, befriend, make_user, alice, bob,
+                                                 carol):
+    befriend(alice, bob)
+    dave, erin = make_user("dave"), make_user("erin")
+    a = api(alice)
+    a.post("/api/friend-requests", json={"user_id": carol.user_id})
+    api(dave).post("/api/friend-requests", json={"user_id": alice.user_id})
+
+    def card(user):
+        response = a.get(f"/api/users/{user.user_id}")
+        assert response.status_code == 200
+        return response.get_json()
+
+    relations = {p.user_name: card(p)["relation"] for p in (alice, bob, carol, dave, erin)}
+    assert relations == {"alice": "self", "bob": "friend", "carol": "request_sent",
+                         "dave": "request_received", "erin": "none"}
+    shown = card(erin)  # a stranger: public details and presence only, never the email
+    assert set(shown) == {"user_id", "user_name", "avatar_url", "online", "last_seen",
+                          "relation"}
+    assert (shown["user_name"], shown["online"], shown["last_seen"]) == ("erin", False, None)
+    tab = sio(api(bob))
+    assert card(bob)["online"] is True
+    tab.disconnect()
+    gone = card(bob)
+    assert gone["online"] is False and gone["last_seen"]
+
+
+def test_profile_card_needs_a_login_and_an_active_user(app, api, alice, bob, make_user):
+    assert api().get(f"/api/users/{bob.user_id}").status_code == 401
+    make_user("dave")
+    from chatapp.services import accounts
+    with app.app_context():
+        dave = accounts.set_user_active("dave", False)
+        dave_id = dave.user_id
+    a = api(alice)
+    for user_id in (dave_id, 999_999):
+        response = a.get(f"/api/users/{user_id}")
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "user_not_found"

@@ -19,6 +19,13 @@ def search_users():
     return jsonify(users=[payloads.user_public(u) for u in users], next=next_cursor)
 
 
+@api.get("/users/<id:user_id>")
+@login_required
+def user_profile(user_id):
+    """One person's profile card: public details, presence, and how you two relate."""
+    return jsonify(friends.profile(current_user, user_id))
+
+
 @api.get("/friends")
 @login_required
 def list_friends():

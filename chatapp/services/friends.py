@@ -11,6 +11,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import FRIEND_NOTE_MAX, FriendRequest, Friendship, User, now
 from ..realtime import emit_to_users
+from . import connections
 
 SEARCH_PAGE_MAX = 50
 
@@ -46,6 +47,29 @@ def search_users(user: User, query: str, after: str | None = None, limit: int = 
     users = list(db.session.scalars(stmt))
     next_cursor = users[limit - 1].user_name_key if len(users) > limit else None
     return users[:limit], next_cursor
+
+
+def profile(viewer: User, user_id) -> dict:
+    """Another person's card as ``viewer`` sees it: the public payload, presence, and how the
+    two relate. Anyone active may be looked up (the people search finds them all anyway);
+    disabled and deleted users are ``user_not_found``."""
+    user = active_user(user_id)
+    if user.user_id == viewer.user_id:
+        relation = "self"
+    elif are_friends(viewer.user_id, user.user_id):
+        relation = "friend"
+    elif db.session.scalar(select(FriendRequest.id).where(
+            FriendRequest.sender_id == viewer.user_id,
+            FriendRequest.receiver_id == user.user_id)):
+        relation = "request_sent"
+    elif db.session.scalar(select(FriendRequest.id).where(
+            FriendRequest.sender_id == user.user_id,
+            FriendRequest.receiver_id == viewer.user_id)):
+        relation = "request_received"
+    else:
+        relation = "none"
+    return {**payloads.user_public(user), **connections.presence([user.user_id])[user.user_id],
+            "relation": relation}
 
 
 def list_friends(user: User) -> list[User]:
