@@ -254,7 +254,7 @@ def test_create_group_with_friends(app, visitor, befriend, alice, bob, carol):
         assert db.session.get(Chat, chat_id).chat_name == "Book club"
     page = visitor(bob).page(f"/chats/{chat_id}")
     assert "alice created the group “Book club”" in page and "alice added bob" in page
-    assert f'data-chat-id="{chat_id}"' in page and "Settings" in page
+    assert f'data-chat-id="{chat_id}"' in page and f"/chats/{chat_id}/settings" in page
 
 
 def test_create_group_errors(app, visitor, befriend, alice, bob, carol):

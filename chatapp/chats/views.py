@@ -123,6 +123,7 @@ def chat_page(chat_id):
                            page={**page, "around": around}, client=client,
                            chats=chats.list_chats(current_user),
                            today=datetime.now(UTC).strftime("%Y-%m-%d"),
+                           details=None if chat["is_private"] else _group_details(chat),
                            live_events=CHAT_PAGE_EVENTS)
 
 
@@ -160,25 +161,33 @@ def _member_actions(viewer: str, member: dict, is_self: bool) -> list[str]:
     return []
 
 
-def _settings_page(chat_id: int, status: int = 200, **forms):
-    chat = chats.chat_details(current_user, chat_id)
-    if chat["is_private"]:
-        abort(404)
+def _group_details(chat: dict, **forms) -> dict:
+    """What templates/chats/_group_details.html shows of a group: the settings page, and the
+    side panel of the chat page."""
     viewer = chat["privilege"]
     me = current_user.user_id
     member_ids = {m["user"]["user_id"] for m in chat["members"]}
     forms.setdefault("rename_form", RenameForm(formdata=None, chat_name=chat["chat_name"]))
     forms.setdefault("add_form", AddMembersForm(formdata=None))
     forms.setdefault("dissolve_form", DissolveForm(formdata=None))
-    return render_template(
-        "chats/settings.html", chat=chat, me=me,
+    return dict(
+        me=me,
         members=[{**m, "is_self": m["user"]["user_id"] == me,
                   "actions": _member_actions(viewer, m, m["user"]["user_id"] == me)}
                  for m in chat["members"]],
         can_manage=viewer in (OWNER, ADMIN), is_owner=viewer == OWNER,
         addable=[f for f in friends.list_friends(current_user) if f.user_id not in member_ids],
-        alone=len(chat["members"]) == 1, action_form=EmptyForm(),
-        live_events=f"{CHAT_EVENTS} {FRIEND_EVENTS}", **forms,
+        alone=len(chat["members"]) == 1, action_form=EmptyForm(), **forms,
+    )
+
+
+def _settings_page(chat_id: int, status: int = 200, **forms):
+    chat = chats.chat_details(current_user, chat_id)
+    if chat["is_private"]:
+        abort(404)
+    return render_template(
+        "chats/settings.html", chat=chat, **_group_details(chat, **forms),
+        live_events=f"{CHAT_EVENTS} {FRIEND_EVENTS}",
     ), status
 
 
@@ -200,6 +209,14 @@ def _done(done, result) -> str:
     return done(result) if callable(done) else done
 
 
+def _back(chat_id: int):
+    """Where a settings form returns: the chat (its side panel sent ``back=chat``) or the
+    settings page."""
+    if request.form.get("back") == "chat":
+        return redirect(url_for("chats.chat_page", chat_id=chat_id))
+    return redirect(url_for("chats.settings", chat_id=chat_id))
+
+
 def _act(chat_id: int, call, done, form=None, to_list: bool = False):
     """Run one service call for a button form, flash how it went, go back."""
     if (form or EmptyForm()).validate_on_submit():
@@ -212,7 +229,7 @@ def _act(chat_id: int, call, done, form=None, to_list: bool = False):
             flash(_done(done, result), "success")
     if to_list:
         return redirect(url_for("chats.chat_list"))
-    return redirect(url_for("chats.settings", chat_id=chat_id))
+    return _back(chat_id)
 
 
 def _submit(chat_id: int, form, form_name: str, call, done, to_list: bool = False):
@@ -223,13 +240,13 @@ def _submit(chat_id: int, form, form_name: str, call, done, to_list: bool = Fals
         except ChatappError as error:
             if error.code == "chat_not_found" or not error.field:
                 _failed(error)
-                return redirect(url_for("chats.settings", chat_id=chat_id))
+                return _back(chat_id)
             show_error(form, error)
             return _settings_page(chat_id, status=error.status, **{form_name: form})
         flash(_done(done, result), "success")
         if to_list:
             return redirect(url_for("chats.chat_list"))
-        return redirect(url_for("chats.settings", chat_id=chat_id))
+        return _back(chat_id)
     return _settings_page(chat_id, status=400, **{form_name: form})
 
 
