@@ -177,6 +177,7 @@
     img.width = 28;
     img.height = 28;
     img.loading = "lazy";
+    img.setAttribute("data-user-card", String(person.user_id));  // profile-card.js
     return img;
   }
 
@@ -201,7 +202,12 @@
     var li = el("li", "msg" + (mine ? " msg-mine" : ""));
     var body = el("div", "msg-body");
     var meta = el("div", "msg-meta");
-    meta.append(el("strong", null, person.user_name), " ", when ? timeNode(when) : el("span", null, ""));
+    var name = el("strong", null, person.user_name);
+    name.setAttribute("data-user-card", String(person.user_id));  // profile-card.js opens the card
+    name.setAttribute("role", "button");
+    name.setAttribute("aria-haspopup", "dialog");
+    name.tabIndex = 0;
+    meta.append(name, " ", when ? timeNode(when) : el("span", null, ""));
     var bubble = el("div", "bubble");
     var foot = el("div", "msg-foot");
     body.append(meta, bubble, foot);
