@@ -267,9 +267,9 @@ def test_instance_config_sets_host_and_port_over_the_environment(tmp_path):
             while True:
                 assert process.poll() is None, (tmp_path / "server.log").read_text()
                 try:
-                    if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                    if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not listening yet, or busy starting
                     pass
                 assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
                 time.sleep(0.1)

@@ -113,13 +113,15 @@ def test_on_a_touch_screen_only_the_tapped_message_shows_its_action(
     bubbles = others_messages(owner).locator(".bubble")
     bubbles.nth(1).tap()
     expect(others_messages(owner).nth(1).get_by_role("button", name="Remove")).to_be_visible()
-    assert shown_actions(owner) == [BOB_SAYS[1]]
+    # Visible at once, fully opaque after its fade: only then is it counted as shown.
     expect(others_messages(owner).nth(1).locator(".msg-actions")).to_have_css("opacity", "1")
+    assert shown_actions(owner) == [BOB_SAYS[1]]
     screenshot(owner, "actions-touch-tapped")
 
     # A tap on another message moves it there; a second tap hides it.
     bubbles.nth(0).tap()
     expect(others_messages(owner).nth(1).locator(".msg-actions")).to_have_css("opacity", "0")
+    expect(others_messages(owner).nth(0).locator(".msg-actions")).to_have_css("opacity", "1")
     assert shown_actions(owner) == [BOB_SAYS[0]]
     bubbles.nth(0).tap()
     expect(others_messages(owner).nth(0).locator(".msg-actions")).to_have_css("opacity", "0")
