@@ -32,11 +32,29 @@ def encode(kind: str, actor, target=None, name: str | None = None) -> str:
         notice["target"] = _person(target)
     if name is not None:
         notice["name"] = name
+    return _dump(notice)
+
+
+def _dump(notice: dict) -> str:
     return json.dumps(notice, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(msg_text: str) -> dict:
     return json.loads(msg_text)
+
+
+def mentions_pattern(user_id: int) -> str:
+    """A SQL LIKE pattern matching the msg_text of notices that name ``user_id``."""
+    return f'%"user_id":{int(user_id)},%'
+
+
+def renamed(msg_text: str, user_id: int, name: str) -> str:
+    """The notice with ``user_id`` (actor or target) named ``name`` instead."""
+    notice = decode(msg_text)
+    for role in ("actor", "target"):
+        if notice.get(role, {}).get("user_id") == user_id:
+            notice[role]["user_name"] = name
+    return _dump(notice)
 
 
 def describe(notice: dict) -> str:

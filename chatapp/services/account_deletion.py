@@ -11,12 +11,10 @@ deleted); private chats stay for the other person. Every session ends, and their
 are cut on every server process.
 """
 
-import json
-
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from .. import storage
+from .. import notices, storage
 from ..database import write_transaction
 from ..errors import NotFound, ValidationError
 from ..extensions import db
@@ -62,11 +60,7 @@ def delete_account(user: User, *, by: User, remove_messages: bool = False) -> No
 
 def _rename_in_notices(user_id: int, name: str) -> None:
     """Past notices keep the names of their time: the deleted user's becomes ``name``."""
-    pattern = f'%"user_id":{user_id},%'
     for notice in db.session.scalars(select(Message).where(
-            Message.msg_type == MsgType.SYSTEM, Message.msg_text.like(pattern))):
-        content = json.loads(notice.msg_text)
-        for role in ("actor", "target"):
-            if content.get(role, {}).get("user_id") == user_id:
-                content[role]["user_name"] = name
-        notice.msg_text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+            Message.msg_type == MsgType.SYSTEM,
+            Message.msg_text.like(notices.mentions_pattern(user_id)))):
+        notice.msg_text = notices.renamed(notice.msg_text, user_id, name)

@@ -285,7 +285,7 @@ def remove_avatar(user: User) -> User:
 
 def set_user_active(user_name: str, active: bool) -> User:
     """Administration: enable or disable an account by name; disabling ends its sessions."""
-    return set_active(_user_named(user_name), active)
+    return set_active(account_named(user_name), active)
 
 
 def set_active(user: User, active: bool) -> User:
@@ -302,7 +302,7 @@ def set_active(user: User, active: bool) -> User:
 
 def set_site_admin(user_name: str, admin: bool) -> User:
     """Administration: make an account a site administrator, or no longer one."""
-    user = _user_named(user_name)
+    user = account_named(user_name)
     with write_transaction():
         user.is_admin = admin
     return user
@@ -310,10 +310,6 @@ def set_site_admin(user_name: str, admin: bool) -> User:
 
 def account_named(user_name: str) -> User:
     """An account by name (ignoring case) that is not deleted, or ``user_not_found``."""
-    return _user_named(user_name)
-
-
-def _user_named(user_name: str) -> User:
     user = find_user_by_name(user_name)
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
@@ -326,7 +322,7 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 
 def password_reset_token(user_name: str) -> tuple[User, str]:
     """Administration: a signed token that lets the user set a new password once."""
-    user = _user_named(user_name)
+    user = account_named(user_name)
     return user, reset_token_for(user)
 
 
