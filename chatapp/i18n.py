@@ -11,6 +11,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from chatapp import notices
+
 # Locale code -> the language's own name. "zh" is Chinese in Simplified characters.
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT = "en"
@@ -28,7 +30,8 @@ def html_lang() -> str:
     return "zh-Hans" if str(get_locale()) == "zh" else "en"
 
 
-# Messages of the error codes a person meets on pages, translated where they are shown.
+# Messages of the error codes a person meets, on pages (translated where they are shown) and in
+# scripts (``error_<code>`` in js_strings): one text per code.
 ERROR_TEXT = {
     "invalid_credentials": _l("Wrong user name or password."),
     "account_disabled": _l("This account is disabled."),
@@ -56,6 +59,11 @@ ERROR_TEXT = {
     "request_not_found": _l("No such friend request."),
     "friend_not_found": _l("That person is not your friend."),
     "message_not_found": _l("Message not found."),
+    "recall_window_passed": _l("The time for recalling this message has passed."),
+    "not_your_message": _l("You can only recall your own messages."),
+    "already_recalled": _l("That message was already recalled."),
+    "empty_message": _l("A message cannot be empty."),
+    "message_too_long": _l("The message is too long."),
     "file_not_found": _l("File not found."),
     "cannot_befriend_self": _l("You cannot send yourself a friend request."),
     "already_friends": _l("You are already friends."),
@@ -88,8 +96,9 @@ def error_text(code: str, fallback: str, details=None) -> str:
 
 
 def js_strings() -> dict[str, str]:
-    """The strings the page scripts show, in the page's language."""
-    return {key: str(value) for key, value in {
+    """The strings the page scripts show, in the page's language: their own, then each notice
+    kind as ``notice_<kind>`` and each error code as ``error_<code>``."""
+    strings = {key: str(value) for key, value in {
         "sending": _l("Sending…"),
         "failed": _l("Not sent."),
         "failed_because": _l("Not sent: %(error)s"),
@@ -173,31 +182,15 @@ def js_strings() -> dict[str, str]:
         "answer_request": _l("Answer the request"),
         "your_profile": _l("Your profile"),
         "profile_failed": _l("Could not load this profile."),
-        "notice_group_created": _l("%(actor)s created the group “%(name)s”"),
-        "notice_chat_renamed": _l("%(actor)s renamed the group to “%(name)s”"),
-        "notice_member_added": _l("%(actor)s added %(target)s"),
-        "notice_member_removed": _l("%(actor)s removed %(target)s"),
-        "notice_member_left": _l("%(actor)s left"),
-        "notice_admin_granted": _l("%(actor)s made %(target)s an admin"),
-        "notice_admin_revoked": _l("%(actor)s made %(target)s a member"),
-        "notice_ownership_transferred": _l("%(actor)s made %(target)s the owner"),
-        "error_recall_window_passed": _l("The time for recalling this message has passed."),
-        "error_not_your_message": _l("You can only recall your own messages."),
-        "error_already_recalled": _l("That message was already recalled."),
-        "error_empty_message": _l("A message cannot be empty."),
-        "error_message_too_long": _l("The message is too long."),
-        "error_not_friends": _l("You are no longer friends; add them again to send messages."),
-        "error_file_too_large": _l("The file is too large."),
-        "error_too_large": _l("The upload is too large."),
-        "error_rate_limited": _l("Too many attempts. Wait a moment and try again."),
-        "error_chat_not_found": _l("Chat not found."),
-        "error_message_not_found": _l("Message not found."),
-        "error_insufficient_role": _l("Your role in this chat does not allow that."),
     }.items()}
+    strings.update((f"notice_{kind}", str(text)) for kind, text in notices.KINDS.items())
+    strings.update((f"error_{code}", str(text)) for code, text in ERROR_TEXT.items())
+    return strings
 
 
 def init_babel(app, babel) -> None:
     """Bind Flask-Babel with our locale selector and expose helpers to templates."""
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(html_lang=html_lang, js_strings=js_strings,
+                                 notice_sentence=notices.sentence,
                                  LANGUAGES=LANGUAGES, get_locale=get_locale)

@@ -9,8 +9,9 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from chatapp import notices
 from chatapp.extensions import babel
-from chatapp.i18n import js_strings
+from chatapp.i18n import ERROR_TEXT, js_strings
 from tests.conftest import PASSWORD
 
 CATALOGS = Path(__file__).resolve().parent.parent / "chatapp" / "translations"
@@ -187,6 +188,60 @@ def test_the_script_strings_follow_the_page_language(app, api, alice):
     me = api(alice)
     set_locale(me, "zh")
     assert strings_of(text(me.client.get("/chats", headers=EN))) == zh
+
+
+def test_the_script_strings_come_from_the_one_catalog(app):
+    """Notice sentences and error messages are written once (notices.KINDS, ERROR_TEXT) and
+    reach scripts under ``notice_<kind>`` and ``error_<code>``, in the page's language."""
+    for headers in (EN, ZH):
+        with app.test_request_context("/", headers=headers):
+            strings = js_strings()
+            for kind, text in notices.KINDS.items():
+                assert strings[f"notice_{kind}"] == str(text), kind
+            for code, text in ERROR_TEXT.items():
+                assert strings[f"error_{code}"] == str(text), code
+    assert has_chinese(strings["notice_member_added"]) and has_chinese(strings["error_not_friends"])
+    # One code, one text: pages and scripts say the same.
+    with app.test_request_context("/", headers=EN):
+        assert js_strings()["error_not_friends"] == "You can only do that with a friend."
+
+
+# --- notices --------------------------------------------------------------------------------
+
+
+def test_a_notice_on_a_chinese_page(api, befriend, alice, bob):
+    befriend(alice, bob)
+    me = api(alice)
+    chat = me.post("/api/chats", json={"chat_name": "Team", "member_ids": [bob.user_id]})
+    assert chat.status_code == 201
+    chat_id = chat.get_json()["chat"]["chat_id"]
+    set_locale(me, "zh")
+    page = text(me.client.get("/chats"))  # the chat list shows the last message: a notice
+    assert "alice 邀请 bob 加入了群聊" in page and "alice added bob" not in page
+    assert me.patch(f"/api/chats/{chat_id}", json={"chat_name": "<b>Core</b>"}).status_code == 200
+    page = text(me.client.get("/chats"))
+    assert "alice 将群名称改为“&lt;b&gt;Core&lt;/b&gt;”" in page  # a name is text, never markup
+    # The API keeps the English sentence, whatever the reader's language.
+    history = me.get(f"/api/chats/{chat_id}/messages").get_json()["messages"]
+    assert [m["text"] for m in history][-2:] == ["alice added bob",
+                                                 "alice renamed the group to “<b>Core</b>”"]
+
+
+def test_a_notice_sentence_in_each_language(app):
+    notice = {"kind": "member_added", "actor": {"user_id": 1, "user_name": "alice"},
+              "target": {"user_id": 2, "user_name": "bob"}}
+    assert notices.describe(notice) == "alice added bob"  # outside a request: English
+    assert notices.sentence(notice) == "alice added bob"
+    with app.test_request_context("/", headers=ZH):
+        assert notices.sentence(notice) == "alice 邀请 bob 加入了群聊"
+        assert notices.describe(notice) == "alice added bob"  # the API and exports: English
+        assert notices.sentence(notice) == "alice 邀请 bob 加入了群聊"  # and back again
+        macros = app.jinja_env.get_template("chats/_macros.html").module
+        assert str(macros.notice_text({"notice": notice})) == "alice 邀请 bob 加入了群聊"
+        # A kind from a newer version still says who did something.
+        newer = {"kind": "chat_pinned", "actor": {"user_id": 1, "user_name": "alice"}}
+        assert str(macros.notice_text({"notice": newer})) == "alice 更改了群聊"
+    assert notices.describe(newer) == "alice changed the group"
 
 
 # --- errors and flashes ---------------------------------------------------------------------
