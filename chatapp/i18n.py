@@ -76,6 +76,7 @@ ERROR_TEXT = {
     "empty_query": _l("Type something to search for."),
     "invalid_date": _l("Dates are YYYY-MM-DD."),
     "invalid_date_range": _l("The “from” date is after the “to” date."),
+    "invalid_time_zone": _l("Unknown time zone."),
     "reset_link_expired": _l("This reset link has expired."),
     "reset_link_invalid": _l("This reset link is not valid."),
     "mail_disabled": _l("This server does not send email."),

@@ -160,6 +160,8 @@ class SearchQuery(BaseModel):
     kind: Literal["text", "image", "audio", "video", "file"] | None = None
     date_from: Annotated[str | None, Field(alias="from")] = None
     date_to: Annotated[str | None, Field(alias="to")] = None
+    # The IANA zone the dates are days of; the service checks that it exists.
+    time_zone: Annotated[str | None, Field(alias="tz")] = None
     before: MsgId | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 20
 

@@ -1,8 +1,10 @@
 """Search: a corpus of Chinese, English and mixed messages and the exact hits of each query."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 
 from chatapp.search import tokens
 from tests.conftest import image_bytes
@@ -226,3 +228,91 @@ def test_rebuild_command_restores_the_index(app, corpus):
     result = app.test_cli_runner().invoke(args=["search", "rebuild"])
     assert result.exit_code == 0 and "Indexed" in result.output
     assert hits(corpus, "上海") == ["shanghai_weather", "shanghai_home"]
+
+
+# label: the moment (UTC) a "standup" message was sent. 17:30 UTC on 2 December is already
+# 01:30 on 3 December in Shanghai; New York's 2026 DST starts on 8 March (a 23-hour day) and
+# ends on 1 November (a 25-hour day).
+DATED = {
+    "sh_dec2_late": datetime(2026, 12, 2, 15, 59, tzinfo=UTC),     # 23:59 2 Dec in Shanghai
+    "sh_dec3_early": datetime(2026, 12, 2, 17, 30, tzinfo=UTC),    # 01:30 3 Dec in Shanghai
+    "sh_dec3_last": datetime(2026, 12, 3, 15, 59, 59, tzinfo=UTC),  # 23:59:59 3 Dec
+    "sh_dec4_first": datetime(2026, 12, 3, 16, 0, tzinfo=UTC),     # 00:00 4 Dec in Shanghai
+    "ny_mar7_late": datetime(2026, 3, 8, 4, 30, tzinfo=UTC),       # 23:30 EST 7 March
+    "ny_mar8_last": datetime(2026, 3, 9, 3, 59, tzinfo=UTC),       # 23:59 EDT 8 March
+    "ny_mar9_early": datetime(2026, 3, 9, 4, 30, tzinfo=UTC),      # 00:30 EDT 9 March
+    "ny_nov1_first": datetime(2026, 11, 1, 4, 0, tzinfo=UTC),      # 00:00 EDT 1 November
+    "ny_nov1_late": datetime(2026, 11, 2, 4, 30, tzinfo=UTC),      # 23:30 EST 1 November
+    "ny_nov2_first": datetime(2026, 11, 2, 5, 0, tzinfo=UTC),      # 00:00 EST 2 November
+}
+
+
+@pytest.fixture
+def dated(app, three_chats):
+    """alice's "standup" messages in the team chat, each moved to its moment in ``DATED``
+    (no API sends a message in the past)."""
+    from chatapp.extensions import db
+    from chatapp.models import Message
+
+    clients, chats = three_chats
+    ids = {}
+    for label in DATED:
+        response = clients["alice"].post(f"/api/chats/{chats['team']}/messages",
+                                         json={"text": f"standup {label}", "client_msg_id": label})
+        assert response.status_code == 201, response.get_json()
+        ids[label] = response.get_json()["message"]["msg_id"]
+    with app.app_context():
+        for label, when in DATED.items():
+            db.session.execute(update(Message).where(Message.msg_id == ids[label])
+                               .values(create_time=when.timestamp()))
+        db.session.commit()
+    return {"clients": clients, "chats": chats, "ids": ids}
+
+
+def test_dates_are_days_of_the_readers_time_zone(dated):
+    # Shanghai's 3 December began at 16:00 UTC the day before; UTC's began eight hours later.
+    assert hits(dated, "standup", **{"from": "2026-12-03", "to": "2026-12-03",
+                                     "tz": "Asia/Shanghai"}) == ["sh_dec3_last", "sh_dec3_early"]
+    assert "sh_dec3_early" in hits(dated, "standup", **{"from": "2026-12-03",
+                                                        "tz": "Asia/Shanghai"})
+    assert "sh_dec3_early" not in hits(dated, "standup", **{"from": "2026-12-03"})
+    assert hits(dated, "standup", **{"from": "2026-12-03"}) == hits(
+        dated, "standup", **{"from": "2026-12-03", "tz": "UTC"}) == ["sh_dec4_first",
+                                                                      "sh_dec3_last"]
+    # ``to`` includes the whole local day, and not one moment of the next.
+    assert hits(dated, "standup", **{"from": "2026-12-02", "to": "2026-12-02",
+                                     "tz": "Asia/Shanghai"}) == ["sh_dec2_late"]
+    assert hits(dated, "standup", **{"from": "2026-12-02", "to": "2026-12-02"}) == [
+        "sh_dec3_early", "sh_dec2_late"]
+
+
+def test_a_day_with_a_daylight_saving_change_runs_midnight_to_midnight(dated):
+    new_york = {"tz": "America/New_York"}
+    # 8 March 2026 has 23 hours: 00:30 EDT on the 9th is not in it, though 24 hours after
+    # 00:00 EST of the 8th would be.
+    assert hits(dated, "standup", **{"from": "2026-03-08", "to": "2026-03-08"}, **new_york
+                ) == ["ny_mar8_last"]
+    assert hits(dated, "standup", **{"from": "2026-03-09", "to": "2026-03-09"}, **new_york
+                ) == ["ny_mar9_early"]
+    assert hits(dated, "standup", **{"to": "2026-03-07"}, **new_york) == ["ny_mar7_late"]
+    # 1 November 2026 has 25 hours: 23:30 EST is still in it.
+    assert hits(dated, "standup", **{"from": "2026-11-01", "to": "2026-11-01"}, **new_york
+                ) == ["ny_nov1_late", "ny_nov1_first"]
+    assert hits(dated, "standup", **{"from": "2026-11-02", "to": "2026-11-02"}, **new_york
+                ) == ["ny_nov2_first"]
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "asia/shanghai", "../etc/passwd",
+                                  "/etc/localtime", "America", "Etc/Unknown", "x" * 300])
+def test_an_unknown_time_zone_is_refused_and_nothing_is_searched(dated, monkeypatch, zone):
+    import chatapp.search
+
+    def never(*args, **kwargs):
+        raise AssertionError("searched despite an unknown time zone")
+
+    monkeypatch.setattr(chatapp.search, "find", never)
+    response = dated["clients"]["alice"].get("/api/search", query_string={
+        "q": "standup", "from": "2026-12-03", "tz": zone})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "invalid_time_zone", "field": "tz", "message": "Unknown time zone."}

@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -228,3 +229,59 @@ def test_every_page_has_a_search_box_in_the_top_bar(api, alice):
 
 def test_logged_out_pages_have_no_search_box(app):
     assert "topsearch" not in app.test_client().get("/login").get_data(as_text=True)
+
+
+def tz_field(page: str) -> str:
+    """The form's hidden time-zone input, which page.js fills with the browser's zone."""
+    return re.search(r'<input[^>]*name="tz"[^>]*>', page).group(0)
+
+
+def test_dates_are_days_of_the_readers_time_zone_and_the_form_keeps_it(app, chats):
+    from chatapp.extensions import db
+    from chatapp.models import Message
+
+    # 17:30 UTC on 2 December is 01:30 on 3 December in Shanghai.
+    with app.app_context():
+        db.session.get(Message, chats["ids"]["home"]).create_time = datetime(
+            2026, 12, 2, 17, 30, tzinfo=UTC).timestamp()
+        db.session.commit()
+    day = {"from": "2026-12-03", "to": "2026-12-03"}
+    page = search(chats, q="上海东", tz="Asia/Shanghai", **day)
+    assert hits(page) == [chats["ids"]["home"]]
+    field = tz_field(page)
+    assert 'type="hidden"' in field and "data-time-zone" in field
+    assert 'value="Asia/Shanghai"' in field
+    assert "Dates are in your time zone and both days count." in page
+    # Without a zone the days are UTC's, and the field is left for the script to fill.
+    page = search(chats, q="上海东", **day)
+    assert not hits(page)
+    assert 'value=""' in tz_field(page)
+
+
+def test_an_unknown_time_zone_is_explained_and_the_field_left_for_the_browsers(chats):
+    page = search(chats, status=400, q="上海", tz="Mars/Olympus_Mons", **{"from": "2020-01-01"})
+    error = re.search(r'<p class="flash flash-error search-error" role="alert"[^>]*>(.*?)</p>',
+                      page).group(1)
+    assert unescape(error) == "Unknown time zone."
+    assert not hits(page)
+    # The zone is hidden, so the reader could not correct it: page.js puts the browser's in.
+    assert 'value=""' in tz_field(page)
+    assert re.search(r'<input[^>]*name="from"[^>]*value="2020-01-01"', page)
+
+
+def test_older_results_keep_the_time_zone(api, befriend, alice, bob):
+    befriend(alice, bob)
+    client = api(alice)
+    chat_id = client.post("/api/chats/private", json={"user_id": bob.user_id}
+                          ).get_json()["chat"]["chat_id"]
+    for i in range(21):
+        client.post(f"/api/chats/{chat_id}/messages",
+                    json={"text": f"standup notes {i}", "client_msg_id": f"s{i}"})
+    first = client.get("/search", query_string={"q": "standup", "from": "2000-01-01",
+                                                "tz": "Asia/Shanghai"}).get_data(as_text=True)
+    older = unescape(re.search(r'href="([^"]+)" rel="next">Older results', first).group(1))
+    assert "tz=Asia/Shanghai" in older and "from=2000-01-01" in older
+    second = client.get(older).get_data(as_text=True)
+    assert len(hits(second)) == 1 and 'value="Asia/Shanghai"' in tz_field(second)
+    newest = unescape(re.search(r'href="([^"]+)">Newest results', second).group(1))
+    assert "tz=Asia/Shanghai" in newest

@@ -11,7 +11,11 @@ from tests.test_ordering import pg_url  # noqa: F401 - the fixture, used by ``ap
 from tests.test_search import (  # noqa: F401 - collected again here, on PostgreSQL
     QUERIES,
     corpus,
+    dated,
     hits,
+    test_a_day_with_a_daylight_saving_change_runs_midnight_to_midnight,
+    test_an_unknown_time_zone_is_refused_and_nothing_is_searched,
+    test_dates_are_days_of_the_readers_time_zone,
     test_filters,
     test_former_member_finds_nothing_of_a_chat_they_left,
     test_fts_syntax_in_queries_is_just_text,

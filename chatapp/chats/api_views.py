@@ -145,7 +145,7 @@ def search_messages():
     return jsonify(search.search_messages(
         current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
         kind=query.kind, date_from=query.date_from, date_to=query.date_to,
-        before=query.before, limit=query.limit))
+        time_zone=query.time_zone, before=query.before, limit=query.limit))
 
 
 @api.post("/chats/<id:chat_id>/files")

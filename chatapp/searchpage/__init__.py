@@ -13,7 +13,7 @@ from .forms import MessageSearchForm
 bp = Blueprint("searchpage", __name__)
 
 # The query string the page reads: the parameters of GET /api/search, bar ``limit``.
-PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "before")
+PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "tz", "before")
 FIELD_NAMES = {"from": "date_from", "to": "date_to"}
 
 
@@ -57,7 +57,7 @@ def _search(params: dict) -> dict:
     return search.search_messages(
         current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
         kind=query.kind, date_from=query.date_from, date_to=query.date_to,
-        before=query.before, limit=query.limit)
+        time_zone=query.time_zone, before=query.before, limit=query.limit)
 
 
 @bp.get("/search")
@@ -74,6 +74,8 @@ def search_page():
         except ChatappError as failure:
             error, status = _error_message(failure), failure.status
             _mark_fields(form, failure)
+            if failure.code == "invalid_time_zone":  # hidden: page.js puts the reader's own
+                form.tz.data = ""
     first_page = {k: v for k, v in params.items() if k != "before"}
     older = (url_for("searchpage.search_page", **first_page, before=found["next"])
              if found and found["next"] else None)

@@ -1,7 +1,8 @@
 """Searching the messages a user can read."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import url_for
 from sqlalchemy import select
@@ -15,29 +16,56 @@ from ..models import Chat, Membership, Message, User
 from .chats import private_peers
 
 PAGE_MAX = 50
-DAY_SECONDS = 86400  # UTC days have no daylight saving
+DAY_SECONDS = 86400
 # strptime alone also takes "2026-1-5" and full-width digits; the API promises YYYY-MM-DD.
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _day(value: str | None, field: str, end: bool = False) -> float | None:
-    """A YYYY-MM-DD date (UTC) as epoch seconds; ``end`` gives the start of the next day."""
+def _zone(name: str | None) -> tzinfo:
+    """The IANA time zone called ``name`` (UTC when there is none) that search dates are in."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    # ValueError: a path rather than a name ("../x", "/etc/..."); OSError: a directory, say.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError("Unknown time zone.", code="invalid_time_zone",
+                              field="tz") from None
+
+
+def _midnight(day: date, zone: tzinfo) -> float:
+    """The first moment of ``day`` in ``zone``, as epoch seconds."""
+    # Where a DST change skips midnight (Santiago, Havana), fold=0 reads 00:00 with the offset
+    # before the gap: exactly the first moment after it, which is where that day begins.
+    return datetime.combine(day, time(), tzinfo=zone).timestamp()
+
+
+def _day(value: str | None, field: str, zone: tzinfo, end: bool = False) -> float | None:
+    """A YYYY-MM-DD date in ``zone`` as epoch seconds; ``end`` gives the start of the next day.
+
+    Days are measured from local midnight to local midnight, so a day with a DST change is
+    23 or 25 hours long."""
     if not value:
         return None
     try:
         if not ISO_DAY.fullmatch(value):
             raise ValueError(value)
-        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise ValidationError("Dates are YYYY-MM-DD.", code="invalid_date", field=field) from None
-    # Seconds, not ``day + timedelta``: the day after 9999-12-31 is past ``datetime.max``.
-    return day.timestamp() + (DAY_SECONDS if end else 0)
+    if not end:
+        return _midnight(day, zone)
+    if day == date.max:  # the day after 9999-12-31 is past ``date.max``: call it 24 hours
+        return _midnight(day, zone) + DAY_SECONDS
+    return _midnight(day + timedelta(days=1), zone)
 
 
 @observability.times_search
 def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kind=None,
-                    date_from=None, date_to=None, before=None, limit=20) -> dict:
-    """Messages matching ``query`` in chats the user is a member of, newest first.
+                    date_from=None, date_to=None, time_zone=None, before=None,
+                    limit=20) -> dict:
+    """Messages matching ``query`` in chats the user is a member of, newest first; the dates
+    are days in ``time_zone`` (an IANA name, UTC when None), both of them included.
 
     Only current memberships count: a former member finds nothing of a chat they left, as
     they can no longer open it. Recalled messages and dissolved chats are never found.
@@ -47,7 +75,8 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
     if kind is not None and kind not in search.KINDS:
         raise ValidationError(f"kind is one of {', '.join(search.KINDS)}.",
                               code="invalid_kind", field="kind")
-    since, until = _day(date_from, "from"), _day(date_to, "to", end=True)
+    zone = _zone(time_zone)
+    since, until = _day(date_from, "from", zone), _day(date_to, "to", zone, end=True)
     if since is not None and until is not None and since >= until:
         # Nothing can match; saying "nothing found" would hide the typo.
         raise ValidationError("The “from” date is after the “to” date.",

@@ -2,7 +2,9 @@
 click on a hit opens the chat at that message."""
 
 import re
+import sqlite3
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -158,3 +160,35 @@ def test_the_top_bar_search_fits_a_phone(new_context, conversations, alice, scre
     box.press("Enter")
     expect(page.get_by_test_id("search-results").get_by_role("listitem")).to_have_count(1)
     screenshot(page, f"search-results-phone-{width}")
+
+
+def test_date_filters_are_days_of_the_readers_time_zone(new_context, conversations, alice,
+                                                        tmp_path):
+    # alice's 上海 message was sent at 17:30 UTC on 2 December: 01:30 on the 3rd in Shanghai.
+    with sqlite3.connect(tmp_path / "instance" / "chatapp.db") as db:
+        assert db.execute("UPDATE messages SET create_time = ? WHERE msg_id = ?", (
+            datetime(2026, 12, 2, 17, 30, tzinfo=UTC).timestamp(),
+            conversations["home"]["msg_id"])).rowcount == 1
+    problems = []
+    page = new_context(timezone_id="Asia/Shanghai").new_page()
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    log_in(page, alice)
+    search_from_top_bar(page, "上海")
+    zone = page.locator("form[role=search] input[type=hidden][name=tz][data-time-zone]")
+    expect(zone).to_have_value("Asia/Shanghai")
+    results = page.get_by_test_id("search-results").get_by_role("listitem")
+
+    def on_day(day):
+        page.get_by_label("From date").fill(day)
+        page.get_by_label("To date").fill(day)
+        page.get_by_role("button", name="Search", exact=True).click()
+        expect(page).to_have_url(re.compile(rf"from={day}.*tz=Asia%2FShanghai"))
+
+    on_day("2026-12-02")  # the UTC day of the message is not its Shanghai day
+    expect(page.get_by_test_id("search-empty")).to_contain_text("with these filters")
+    on_day("2026-12-03")
+    expect(results).to_have_count(1)
+    expect(page.get_by_test_id(f"hit-{conversations['home']['msg_id']}")).to_contain_text(
+        "我家在上海东边")
+    expect(zone).to_have_value("Asia/Shanghai")
+    assert problems == []

@@ -280,6 +280,18 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startTimes);
   else startTimes();
 
+  // Forms that take dates (search) send the reader's IANA time zone, which the days are in.
+  function fillTimeZones() {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) return;
+    document.querySelectorAll("input[data-time-zone]").forEach(function (input) {
+      if (!input.value) input.value = zone;
+    });
+  }
+
+  if (document.readyState !== "loading") fillTimeZones();
+  else document.addEventListener("DOMContentLoaded", fillTimeZones);
+
   window.Chatapp = {
     t: t, errorText: errorText, lang: lang, dateFormat: dateFormat, list: list,
     when: when, timeNode: timeNode,
