@@ -111,3 +111,35 @@ def test_the_card_in_dark_and_in_chinese(new_context, live_server, make_user, al
     page.keyboard.press("Escape")
     expect(card(page)).to_have_count(0)
     no_problems(problems, page)
+
+
+def test_a_members_name_in_the_group_panel_opens_the_card_from_the_keyboard(
+        new_context, live_server, make_user, alice, bob):
+    carol = make_user("carol")
+    team = group_chat(live_server, bob, alice, carol, name="Launch")
+    problems = []
+    page = Browser(new_context, alice, problems).tab(team)
+    settled(page)
+    page.get_by_test_id("details-button").click()
+    members = page.get_by_test_id("group-panel").get_by_test_id("members")
+    expect(members).to_be_visible()
+    name = members.get_by_test_id("member-carol").get_by_role("button", name="carol", exact=True)
+    expect(name).to_be_visible()
+    # Tab from the panel's heading (focused when it opens) to carol's name.
+    for _ in range(12):
+        if name.evaluate("node => node === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(name).to_be_focused()
+    expect(name).to_have_attribute("aria-haspopup", "dialog")
+    page.keyboard.press("Enter")
+    expect(card(page).get_by_role("heading", name="carol")).to_be_visible()
+    expect(page.get_by_role("dialog", name="carol")).to_be_visible()
+    expect(card(page).get_by_test_id("profile-add-friend")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(card(page)).to_have_count(0)
+    expect(name).to_be_focused()
+    # One's own name in the list is a button of its own, "(you)" beside it.
+    expect(members.get_by_test_id("member-alice").get_by_role(
+        "button", name="alice", exact=True)).to_have_attribute("data-user-card", str(alice.user_id))
+    no_problems(problems, page)
