@@ -258,15 +258,21 @@ def test_dates_are_days_of_the_readers_time_zone_and_the_form_keeps_it(app, chat
     assert 'value=""' in tz_field(page)
 
 
-def test_an_unknown_time_zone_is_explained_and_the_field_left_for_the_browsers(chats):
-    page = search(chats, status=400, q="上海", tz="Mars/Olympus_Mons", **{"from": "2020-01-01"})
-    error = re.search(r'<p class="flash flash-error search-error" role="alert"[^>]*>(.*?)</p>',
-                      page).group(1)
-    assert unescape(error) == "Unknown time zone."
-    assert not hits(page)
-    # The zone is hidden, so the reader could not correct it: page.js puts the browser's in.
+def test_an_unknown_time_zone_leaves_the_days_in_utc_and_says_so(chats):
+    """The zone is the browser's, in a hidden field the reader cannot correct: a zone this
+    server does not know still searches (in UTC days), with a note, rather than failing on
+    every search."""
+    page = search(chats, q="上海", tz="Mars/Olympus_Mons", **{"from": "2020-01-01"})
+    note = re.search(r'<p class="flash flash-info" role="status" data-testid="zone-unknown">'
+                     r'(.*?)</p>', page).group(1)
+    assert unescape(note) == ("This server does not know your time zone (Mars/Olympus_Mons), "
+                              "so the dates are UTC days.")
+    assert chats["ids"]["home"] in hits(page) and "search-error" not in page
     assert 'value=""' in tz_field(page)
     assert re.search(r'<input[^>]*name="from"[^>]*value="2020-01-01"', page)
+    # Other errors are still errors, the zone's note beside them.
+    page = search(chats, status=400, q="上海", tz="Mars/Olympus_Mons", **{"from": "2020-13-01"})
+    assert "zone-unknown" in page and "search-error" in page
 
 
 def test_older_results_keep_the_time_zone(api, befriend, alice, bob):

@@ -67,15 +67,24 @@ def search_page():
     chat_list = chats.list_chats(current_user)
     form = MessageSearchForm(request.args).with_choices(chat_list, _people(chat_list))
     params = {k: v for k, v in request.args.items() if k in PARAMS and (v or k == "q")}
-    found, error, status = None, None, 200
+    found, error, status, zone_unknown = None, None, 200, None
     if "q" in params:
         try:
             found = _search(params)
         except ChatappError as failure:
-            error, status = _error_message(failure), failure.status
-            _mark_fields(form, failure)
-            if failure.code == "invalid_time_zone":  # hidden: page.js puts the reader's own
+            if failure.code != "invalid_time_zone":
+                error, status = _error_message(failure), failure.status
+                _mark_fields(form, failure)
+            else:
+                # The hidden field holds the browser's own zone, which the reader cannot
+                # change: one this server does not know leaves the days in UTC, and says so.
+                zone_unknown = params.pop("tz")
                 form.tz.data = ""
+                try:
+                    found = _search(params)
+                except ChatappError as again:
+                    error, status = _error_message(again), again.status
+                    _mark_fields(form, again)
     first_page = {k: v for k, v in params.items() if k != "before"}
     older = (url_for("searchpage.search_page", **first_page, before=found["next"])
              if found and found["next"] else None)
@@ -83,4 +92,4 @@ def search_page():
     filtered = any(k in params for k in ("chat_id", "sender_id", "kind", "from", "to"))
     return render_template("search/results.html", form=form, query=params.get("q", ""),
                            found=found, error=error, older=older, newest=newest,
-                           filtered=filtered), status
+                           filtered=filtered, zone_unknown=zone_unknown), status
