@@ -1,6 +1,7 @@
 """Friend and chat pages: forms with CSRF, one service call each, flashes, errors, 404s."""
 
 import io
+import json
 import re
 
 import pytest
@@ -54,6 +55,14 @@ def visitor(app):
 
 def text_of(response) -> str:
     return response.get_data(as_text=True)
+
+
+def timeline_of(page: str) -> list[dict]:
+    """The messages a chat page carries for its script to draw (#chat-page): the server never
+    draws a message itself (static/js/chat/view.js is the one renderer)."""
+    block = re.search(r'<script type="application/json" id="chat-page">(.*?)</script>', page, re.S)
+    assert "<" not in block.group(1)  # tojson escapes markup inside the block
+    return json.loads(block.group(1))["messages"]
 
 
 def count(app, model, *where) -> int:
@@ -119,8 +128,9 @@ def test_forms_need_the_csrf_token(app, visitor, alice, bob):
 def test_friends_page_starts_empty(visitor, alice):
     page = visitor(alice).page("/friends")
     assert "No pending requests." in page and "No friends yet." in page
-    assert 'data-live="friend_request_received' in page  # live.js refreshes on these
-    assert "/static/js/live.js" in page and "/static/vendor/socket.io.min.js" in page
+    assert 'data-live="friend_request_received' in page  # refresh.js refreshes on these
+    assert '<script type="module" src="/static/js/page.js">' in page
+    assert "/static/vendor/socket.io.min.js" in page
 
 
 def test_search_lists_people_with_an_add_form_and_pages_on(visitor, make_user, alice):
@@ -253,7 +263,9 @@ def test_create_group_with_friends(app, visitor, befriend, alice, bob, carol):
     with app.app_context():
         assert db.session.get(Chat, chat_id).chat_name == "Book club"
     page = visitor(bob).page(f"/chats/{chat_id}")
-    assert "alice created the group “Book club”" in page and "alice added bob" in page
+    notices = [(m["notice"]["kind"], m["text"]) for m in timeline_of(page)]
+    assert notices[:2] == [("group_created", "alice created the group “Book club”"),
+                           ("member_added", "alice added bob")]
     assert f'data-chat-id="{chat_id}"' in page and f"/chats/{chat_id}/settings" in page
 
 
@@ -308,6 +320,15 @@ def test_rename_and_add_members(app, visitor, befriend, group, alice, mallory):
         assert db.session.get(Chat, group).chat_name == "Dream team"
     response = a.post(f"/chats/{group}/rename", {"chat_name": ""})
     assert response.status_code == 400 and "Give the group a name." in text_of(response)
+    # From the chat page's side panel: the chat page again, the panel open with the error.
+    response = a.post(f"/chats/{group}/rename", {"chat_name": "", "back": "chat"})
+    page = text_of(response)
+    assert response.status_code == 400 and "Give the group a name." in page
+    assert 'data-testid="chat-name">Dream team<' in page and 'id="chat-page"' in page
+    panel = re.search(r'<aside class="group-panel[^>]*>', page).group(0)
+    assert " hidden" not in panel
+    assert " hidden" in re.search(r'<aside class="group-panel[^>]*>', a.page(f"/chats/{group}")
+                                  ).group(0)
 
     befriend(alice, mallory)
     assert f'id="member_ids-{mallory.user_id}"' in a.page(f"/chats/{group}/settings")
@@ -384,14 +405,14 @@ def test_list_shows_last_message_and_unread_and_the_timeline_shows_messages(api,
     assert "bob: See you at &lt;b&gt;8&lt;/b&gt;" in listing
     assert re.search(r'class="unread"[^>]*>1<', listing)
     page = a.page(f"/chats/{group}")
-    assert "See you at &lt;b&gt;8&lt;/b&gt;" in page and "<b>8</b>" not in page
-    timeline = page[page.index('data-testid="messages"'):]  # the sidebar previews it too
-    assert "alice added carol" in timeline  # the notices stay in order around it
-    assert timeline.index("alice added carol") < timeline.index("See you at")
+    assert "<b>8</b>" not in page
+    notice, message = timeline_of(page)[-2:]  # in order, as data
+    assert notice["text"] == "alice added carol" and message["msg_text"] == "See you at <b>8</b>"
 
     msg_id = sent.get_json()["message"]["msg_id"]
     assert api(bob).post(f"/api/chats/{group}/messages/{msg_id}/recall").status_code == 200
-    assert "Message recalled" in a.page(f"/chats/{group}")
+    last = timeline_of(a.page(f"/chats/{group}"))[-1]
+    assert last["recalled"] and last["msg_id"] == msg_id and not last["msg_text"]
     assert "bob: message recalled" in a.page("/chats")
 
 
@@ -402,10 +423,11 @@ def test_timeline_shows_files_inline_or_as_downloads(api, visitor, group, alice,
                                  data={"file": (io.BytesIO(content), name),
                                        "client_msg_id": msg_id})
         assert response.status_code == 201, response.get_json()
-    page = visitor(alice).page(f"/chats/{group}")
-    assert re.search(r'<img src="/files/\d+/thumbnail" alt="cat.png"', page)
-    assert re.search(r'href="/files/\d+" download="notes &lt;1&gt;.txt"', page)
-    assert "22 B" in page
+    image, notes = timeline_of(visitor(alice).page(f"/chats/{group}"))[-2:]
+    assert image["msg_type"] == "image" and image["file"]["name"] == "cat.png"
+    assert re.fullmatch(r"/files/\d+/thumbnail", image["file"]["thumbnail_url"])
+    assert notes["msg_type"] == "others" and notes["file"]["name"] == "notes <1>.txt"
+    assert notes["file"]["size"] == 22 and notes["file"]["thumbnail_url"] is None
     assert "bob: File · notes &lt;1&gt;.txt" in visitor(alice).page("/chats")
 
 
@@ -427,13 +449,13 @@ def test_every_page_shows_what_waits_unread_in_the_top_bar(app, api, visitor, gr
         assert f"data-unread='{{\"{chat_id}\": [2, {sent[2]['seq']}]}}'" in badge, path
         assert re.search(r'<span aria-hidden="true">2</span><span class="visually-hidden"> 2 '
                          r'unread messages</span>', page), path
-        assert 'src="/static/js/live.js"' in page, path
+        assert 'src="/static/js/page.js"' in page, path
 
     api(alice).post(f"/api/chats/{chat_id}/read", json={"up_to_seq": sent[2]["seq"]})
     badge = re.search(r'<span class="nav-unread"[^>]*>', a.page("/friends")).group(0)
     assert " hidden" in badge and "data-unread='{}'" in badge
     assert "nav-unread" not in visitor().page("/login")  # nobody signed in: no badge, no socket
-    assert "live.js" not in visitor().page("/login")
+    assert "/static/js/" not in visitor().page("/login")
 
 
 def test_the_sidebar_beside_a_chat_lists_only_ones_own_chats(api, visitor, group, alice,

@@ -54,7 +54,7 @@ def test_the_wheel_holds_migrations_templates_static_files_and_catalogs(wheel):
     assert {"chatapp/migrations/env.py", "chatapp/migrations/alembic.ini",
             "chatapp/migrations/script.py.mako",
             "chatapp/migrations/versions/0001_initial_schema.py",
-            "chatapp/templates/base.html", "chatapp/static/js/chat.js",
+            "chatapp/templates/base.html", "chatapp/static/js/chat/conversation.js",
             "chatapp/static/vendor/socket.io.min.js",
             "chatapp/translations/zh/LC_MESSAGES/messages.mo"} <= names
     revisions = {name for name in names if name.startswith("chatapp/migrations/versions/")}

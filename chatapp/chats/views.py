@@ -19,14 +19,14 @@ from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
 
 OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
-TIMELINE_SIZE = 100  # messages in the page; static/js/chat.js loads more while scrolling
+TIMELINE_SIZE = 100  # messages in the page; static/js/chat/conversation.js loads more
 
-# The events that change what each page shows (static/js/live.js refreshes on them).
+# The events that change what each page shows (static/js/refresh.js refreshes on them).
 FRIEND_EVENTS = "friend_request_accepted friend_removed"
 CHAT_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
                "chat_dissolved message_created message_recalled")
-# On a chat's own page static/js/chat.js shows messages, reads and recalls as they come;
-# live.js only refreshes the header and the members for the rest.
+# On a chat's own page static/js/chat/conversation.js shows messages, reads and recalls as
+# they come; refresh.js only refreshes the header and the members for the rest.
 CHAT_PAGE_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
                     "chat_dissolved")
 
@@ -36,7 +36,7 @@ CHAT_PAGE_EVENTS = ("chat_created chat_renamed member_added member_removed role_
 
 @bp.app_context_processor
 def _unread_badge():
-    # Every page's top bar shows what waits in the chats (static/js/live.js keeps it current).
+    # Every page's top bar shows what waits in the chats (static/js/unread.js keeps it current).
     return {"unread_state": _unread_state}
 
 
@@ -96,9 +96,13 @@ def create_group():
 @login_required
 def chat_page(chat_id):
     """One chat: its header, its latest messages (or those around ``?around=<msg_id>``, the
-    link of a search result), and the composer."""
+    link of a search result), and the composer. A stale or edited ``around`` shows the newest."""
+    return _chat_page(chat_id, around=request.args.get("around", type=parse_id))
+
+
+def _chat_page(chat_id: int, around: int | None = None, status: int = 200, **forms):
+    """The chat page; ``forms`` (a group's settings forms with errors) open its side panel."""
     chat = chats.chat_details(current_user, chat_id)
-    around = request.args.get("around", type=parse_id)  # a stale or edited link shows the newest
     page = None
     if around:
         try:
@@ -110,7 +114,8 @@ def chat_page(chat_id):
     if page is None:
         page = messages.history(current_user, chat_id, limit=TIMELINE_SIZE)
     config = current_app.config
-    # What static/js/chat.js needs besides the messages; its limits are hints, services decide.
+    # What static/js/chat/conversation.js needs besides the messages (#chat-page, which it draws:
+    # the server never renders a message); its limits are hints, services decide.
     client = {
         "chat": chat, "me": payloads.user_public(current_user),
         "recall_window": config["RECALL_WINDOW_SECONDS"], "text_max": MSG_TEXT_MAX,
@@ -119,12 +124,12 @@ def chat_page(chat_id):
                  "messages": url_for("chats_api.history", chat_id=chat_id),
                  "files": url_for("chats_api.post_file", chat_id=chat_id)},
     }
-    return render_template("chats/chat.html", chat=chat, messages=page["messages"],
+    return render_template("chats/chat.html", chat=chat,
                            page={**page, "around": around}, client=client,
                            chats=chats.list_chats(current_user),
                            today=datetime.now(UTC).strftime("%Y-%m-%d"),
-                           details=None if chat["is_private"] else _group_details(chat),
-                           live_events=CHAT_PAGE_EVENTS)
+                           details=None if chat["is_private"] else _group_details(chat, **forms),
+                           panel_open=bool(forms), live_events=CHAT_PAGE_EVENTS), status
 
 
 @bp.route("/chats/sidebar")
@@ -182,6 +187,8 @@ def _group_details(chat: dict, **forms) -> dict:
 
 
 def _settings_page(chat_id: int, status: int = 200, **forms):
+    if forms and request.form.get("back") == "chat":  # a form of the chat page's side panel
+        return _chat_page(chat_id, status=status, **forms)
     chat = chats.chat_details(current_user, chat_id)
     if chat["is_private"]:
         abort(404)

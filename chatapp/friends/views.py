@@ -11,7 +11,7 @@ from ..web import flash_error, show_error
 from . import bp
 from .forms import FriendRequestForm, SearchForm
 
-# The events that change what this page shows (static/js/live.js refreshes on them).
+# The events that change what this page shows (static/js/refresh.js refreshes on them).
 LIVE_EVENTS = ("friend_request_received friend_request_sent friend_request_accepted "
                "friend_request_declined friend_request_cancelled friend_removed")
 

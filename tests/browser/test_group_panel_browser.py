@@ -8,6 +8,7 @@ import pytest
 from tests.browser.test_messaging_browser import (
     LIVE,
     Browser,
+    api_for,
     befriend,
     expect,
     group_chat,
@@ -15,6 +16,7 @@ from tests.browser.test_messaging_browser import (
     too_wide,
     wait_live,
 )
+from tests.browser.test_web_client_browser import chat_id_of
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +112,59 @@ def test_group_details_open_beside_the_conversation_and_follow_changes(
     b.keyboard.press("Escape")
     expect(panel(b)).to_be_hidden()
     no_problems(problems, a, b)
+
+
+def test_the_panel_forms_answer_in_place_without_reloading(new_context, live_server, alice, bob,
+                                                           make_user):
+    """Renaming, giving a role and removing someone from the panel keep the conversation (and
+    what is typed in it) as it is; the server's message shows in the panel, a form's error too,
+    with the focus on the field. Dissolving leaves for the chat list, with its message."""
+    carol = make_user("carol")
+    group_url = group_chat(live_server, alice, bob, carol, name="Launch")
+    problems = []
+    a = Browser(new_context, alice, problems).tab(group_url)
+    a.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
+    a.locator("[data-composer-text]").fill("half a thought")
+    details_button(a).click()
+
+    name = panel(a).get_by_label("Group name")
+    name.fill("")
+    panel(a).get_by_role("button", name="Rename").click()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_be_focused()
+    expect(panel(a)).to_contain_text("Give the group a name.")
+
+    name.fill("Liftoff")
+    panel(a).get_by_role("button", name="Rename").click()
+    expect(panel(a).get_by_test_id("panel-status")).to_contain_text("Renamed to “Liftoff”.")
+    expect(a.get_by_test_id("chat-name")).to_have_text("Liftoff")
+    expect(a).to_have_title("Liftoff · chatapp")
+
+    member(a, "bob").get_by_role("button", name="Make admin").click()
+    expect(member(a, "bob").get_by_role("button", name="Make member")).to_be_visible()
+    member(a, "carol").get_by_role("button", name="Remove").click()
+    a.get_by_test_id("confirm").get_by_role("button", name="Remove").click()
+    expect(member(a, "carol")).to_have_count(0)
+    expect(panel(a).get_by_test_id("panel-status")).to_contain_text("Removed from the group.")
+    expect(panel(a)).to_be_visible()
+    assert a.evaluate("window.__sameDocument === true"), "the page was reloaded"
+    expect(a.locator("[data-composer-text]")).to_have_value("half a thought")
+
+    # A live change meanwhile redraws the panel: what alice ticked stays ticked.
+    panel(a).get_by_label("I understand", exact=False).check()
+    renamed = api_for(live_server, bob).request("PATCH", f"/api/chats/{chat_id_of(group_url)}",
+                                                json={"chat_name": "Liftoff 2"})
+    assert renamed.status_code == 200, renamed.text
+    expect(a.get_by_test_id("chat-name")).to_have_text("Liftoff 2", timeout=LIVE)
+    expect(panel(a).get_by_label("I understand", exact=False)).to_be_checked()
+    panel(a).get_by_role("button", name="Dissolve group").click()
+    expect(a).to_have_url(live_server + "/chats")
+    expect(a.locator(".flashes")).to_contain_text("The group was dissolved.")
+    expected = [  # the answer to the nameless rename
+        "alice#1 console: Failed to load resource: the server responded with a status of 400 "
+        "(BAD REQUEST)",
+    ]
+    assert problems == expected
 
 
 def test_group_details_in_chinese(new_context, live_server, alice, bob, screenshot):

@@ -202,12 +202,13 @@ TOP_BAR = """() => [...document.querySelectorAll(
                 Math.round(box.right * 10) / 10];
     })"""
 
-# The indicator's width with each of its words (the words live.js shows, from page.js).
+# The indicator's width with each of its words (the words connection.js shows, from the catalog).
 INDICATOR_WIDTHS = """() => {
     const status = document.querySelector('.live-status');
+    const words = JSON.parse(document.getElementById('i18n-strings').textContent);
     const was = status.textContent;
     const widths = ['connecting', 'live', 'offline'].map(state => {
-        status.textContent = window.Chatapp.t(state);
+        status.textContent = words[state];
         return status.getBoundingClientRect().width;
     });
     status.textContent = was;

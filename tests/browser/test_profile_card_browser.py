@@ -83,6 +83,9 @@ def test_a_name_or_avatar_opens_the_card_with_its_actions(new_context, live_serv
     expect(page).to_have_url(re.compile(r"/chats/\d+$"))
     assert page.url.rstrip("/") != (live_server + team).rstrip("/")
     expect(card(page)).to_have_count(0)
+    # The chat was new, so the page loaded: its scripts run once the connection is up.
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-state", "live",
+                                                                 timeout=LIVE)
 
     # In the private chat's header, bob's avatar opens his card as well.
     page.get_by_role("button", name="Profile of bob").click()

@@ -39,7 +39,7 @@ def test_two_browsers_chat_through_the_load_balancer(new_context, live_server, a
         expect(tab.get_by_test_id("live-status")).to_have_attribute("data-state", "live",
                                                                     timeout=LIVE)
         # The client took WebSocket first: no sticky session needed.
-        assert tab.evaluate("window.chatappSocket.io.engine.transport.name") == "websocket"
+        expect(tab.get_by_test_id("live-status")).to_have_attribute("data-transport", "websocket")
 
     sent = [(alice_tab, "Through the balancer"), (bob_tab, "Loud and clear"),
             (alice_tab, "Three processes, one chat")]

@@ -1,5 +1,5 @@
 """Times in real browsers: every page shows a moment in the reader's time zone and language,
-from one helper (page.js), so the chat list, the conversation and search agree; relative near
+from one helper (times.js), so the chat list, the conversation and search agree; relative near
 now ("2 min. ago"), the full date and time on hover, and one clock (12- or 24-hour) per page.
 """
 
@@ -50,7 +50,7 @@ def sent_at(tmp_path, msg_id, when):
 
 
 def time_of(page, locator):
-    """The text and the hover title of a <time> element, once page.js has filled it in (its
+    """The text and the hover title of a <time> element, once times.js has filled it in (its
     spaces made plain: ICU puts a narrow one before AM)."""
     expect(locator).to_have_attribute("title", re.compile(r"\d{4}"))
     return " ".join(locator.text_content().split()), locator.get_attribute("title")

@@ -3,7 +3,6 @@ notifications while the tab is hidden, every action from the keyboard, and text 
 WCAG AA contrast in light and dark.
 """
 
-import json
 import os
 import re
 import uuid
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.browser
 
 CHATAPP = Path(__file__).resolve().parents[2] / "chatapp"
 CATALOGS = CHATAPP / "translations"
-PAGE_JS = CHATAPP / "static" / "js" / "page.js"
 PO = CATALOGS / "zh" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 # What the chat page needs from the Chinese catalog (its template and its scripts).
@@ -223,14 +221,6 @@ def test_pages_and_scripts_speak_chinese(new_context, live_server, alice, bob, s
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "web-client-chat-zh-dark-narrow")
     no_problems(problems, chat_list, page, bob_page)
-
-
-def test_the_scripts_fall_back_to_the_same_english(page):
-    """page.js shows its own English when the page has no strings: the same as the server's."""
-    page.goto("/login")
-    served = json.loads(page.locator("#i18n-strings").text_content())
-    fallback = dict(re.findall(r'^    (\w+): "((?:[^"\\]|\\.)*)",$', PAGE_JS.read_text(), re.M))
-    assert fallback == served
 
 
 # --- the tab title ------------------------------------------------------------------------

@@ -2,8 +2,8 @@
  *
  * The chat page (a desktop's width) shows the sidebar (data-sidebar: the user's chats, drawn
  * by the server from the same macro as the chat list) beside the conversation (everything in
- * data-chat-pane). Choosing a chat there fetches that chat's page and swaps in its pane: chat.js
- * stops the conversation it ran (window.ChatappChat.stop) and starts the new one. The address
+ * data-chat-pane). Choosing a chat there fetches that chat's page and swaps in its pane: the
+ * conversation on screen stops (conversation.js) and the new one starts. The address
  * follows (pushState), so back and forward change chats, and a chat's scroll position comes
  * back when the person returns to it; its draft is drafts.js's. Anything unexpected (another
  * page, an error, no network) falls back to a plain page load.
@@ -12,81 +12,74 @@
  * server (debounced), keeping what was typed in its filter and its scroll position. At a
  * phone's width the sidebar is hidden and the list is its own page.
  */
-(function () {
-  "use strict";
+import * as conversation from "./chat/conversation.js";
+import * as connection from "./connection.js";
+import { pageChanged, timelineState } from "./refresh.js";
 
-  var Chat = window.ChatappChat;
-  var Live = window.chatappLive;
-  if (!document.querySelector("[data-sidebar]") || !Chat || !Live || !window.fetch
-      || !window.history || !history.pushState) return;
+var CHAT_PATH = /^\/chats\/\d+$/;
+var REFRESH_EVENTS = ["message_created", "message_recalled", "messages_read", "chat_created",
+  "chat_renamed", "chat_dissolved", "member_added", "member_removed"];
+var positions = new Map();   // path -> {top, atBottom} of its timeline when left
+var loading = null;          // the AbortController of the chat being fetched
+var filterText = "";
+var refreshTimer = 0;
 
-  var CHAT_PATH = /^\/chats\/\d+$/;
-  var REFRESH_EVENTS = ["message_created", "message_recalled", "messages_read", "chat_created",
-    "chat_renamed", "chat_dissolved", "member_added", "member_removed"];
-  var positions = new Map();   // path -> {top, atBottom} of its timeline when left
-  var loading = null;          // the AbortController of the chat being fetched
-  var filterText = "";
-  var refreshTimer = 0;
+function sidebar() { return document.querySelector("[data-sidebar]"); }
+function pane() { return document.querySelector("[data-chat-pane]"); }
 
-  function sidebar() { return document.querySelector("[data-sidebar]"); }
-  function pane() { return document.querySelector("[data-chat-pane]"); }
+function markCurrent() {
+  var path = location.pathname;
+  sidebar().querySelectorAll("a.chatlink").forEach(function (link) {
+    if (new URL(link.href, location.href).pathname === path) {
+      link.setAttribute("aria-current", "page");
+    } else {
+      link.removeAttribute("aria-current");
+    }
+  });
+}
 
-  function timelineState() {
-    var t = document.querySelector("[data-timeline]");
-    if (!t) return null;
-    return { top: t.scrollTop, atBottom: t.scrollHeight - t.scrollTop - t.clientHeight < 48 };
-  }
+/* --- changing chats ----------------------------------------------------------------------- */
 
-  function markCurrent() {
-    var path = location.pathname;
-    sidebar().querySelectorAll("a.chatlink").forEach(function (link) {
-      if (new URL(link.href, location.href).pathname === path) {
-        link.setAttribute("aria-current", "page");
-      } else {
-        link.removeAttribute("aria-current");
-      }
+function go(url, push) {
+  var target = new URL(url, location.href);
+  if (loading) loading.abort();
+  var controller = loading = new AbortController();
+  fetch(target.href, { credentials: "same-origin", headers: { Accept: "text/html" },
+    signal: controller.signal })
+    .then(function (response) {
+      // Redirected (logged out, the chat gone): let the browser show where it leads.
+      if (!response.ok || new URL(response.url).pathname !== target.pathname) throw new Error();
+      return response.text();
+    })
+    .then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      var next = fresh.querySelector("[data-chat-pane]");
+      if (!next) throw new Error();
+      if (controller !== loading) return;
+      loading = null;
+      positions.set(location.pathname, timelineState());
+      conversation.stop();
+      pane().replaceWith(document.importNode(next, true));
+      if (push) history.pushState({ chat: true }, "", target.pathname + target.search);
+      pageChanged(fresh.title);
+      markCurrent();
+      conversation.start();
+      var saved = positions.get(target.pathname);
+      var timeline = document.querySelector("[data-timeline]");
+      if (saved && !saved.atBottom && timeline && !target.search) timeline.scrollTop = saved.top;
+      var text = document.querySelector("[data-composer-text]");
+      if (text && !text.closest("[hidden]")) text.focus({ preventScroll: true });
+      document.dispatchEvent(new CustomEvent("chatapp:navigated"));
+    })
+    .catch(function (error) {
+      if (error && error.name === "AbortError") return;
+      location.assign(target.href);
     });
-  }
+}
 
-  /* --- changing chats ----------------------------------------------------------------------- */
-
-  function go(url, push) {
-    var target = new URL(url, location.href);
-    if (loading) loading.abort();
-    var controller = loading = new AbortController();
-    fetch(target.href, { credentials: "same-origin", headers: { Accept: "text/html" },
-      signal: controller.signal })
-      .then(function (response) {
-        // Redirected (logged out, the chat gone): let the browser show where it leads.
-        if (!response.ok || new URL(response.url).pathname !== target.pathname) throw new Error();
-        return response.text();
-      })
-      .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html");
-        var next = fresh.querySelector("[data-chat-pane]");
-        if (!next) throw new Error();
-        if (controller !== loading) return;
-        loading = null;
-        positions.set(location.pathname, timelineState());
-        Chat.stop();
-        pane().replaceWith(document.importNode(next, true));
-        if (push) history.pushState({ chat: true }, "", target.pathname + target.search);
-        Live.pageChanged(fresh.title);
-        markCurrent();
-        Chat.start();
-        var saved = positions.get(target.pathname);
-        var timeline = document.querySelector("[data-timeline]");
-        if (saved && !saved.atBottom && timeline && !target.search) timeline.scrollTop = saved.top;
-        var text = document.querySelector("[data-composer-text]");
-        if (text && !text.closest("[hidden]")) text.focus({ preventScroll: true });
-        document.dispatchEvent(new CustomEvent("chatapp:navigated"));
-      })
-      .catch(function (error) {
-        if (error && error.name === "AbortError") return;
-        location.assign(target.href);
-      });
-  }
-
+/** Change chats in place (a desktop's chat page, with its sidebar). */
+export function install() {
+  if (!document.querySelector("[data-sidebar]") || !window.history || !history.pushState) return;
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("[data-sidebar] a.chatlink");
     if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey
@@ -156,10 +149,8 @@
   document.addEventListener("chatapp:refreshed", function (event) {
     if (event.detail !== "sidebar") { markCurrent(); applyFilter(); }
   });
-  Live.onCatchUp(function (reconnected) { if (reconnected) scheduleRefresh(); });
-  if (Live.socket) {
-    REFRESH_EVENTS.forEach(function (name) { Live.socket.on(name, scheduleRefresh); });
-  }
+  connection.onCatchUp(function (reconnected) { if (reconnected) scheduleRefresh(); });
+  REFRESH_EVENTS.forEach(function (name) { connection.on(name, scheduleRefresh); });
   history.replaceState({ chat: true }, "", location.href);
   markCurrent();
-})();
+}

@@ -1,46 +1,47 @@
-/* chatapp chat page: a live messaging client for one chat.
+/* chatapp conversation: the live client of the chat on screen.
  *
- * The page carries the chat (#chat-state) and a first page of messages (#chat-page) as JSON.
- * Messages are kept once per msg_id and in seq order, whatever order they come in: from that
- * page, from `message_created` events, from acks, from history pages fetched while scrolling
- * and from catch-up after a reconnect (docs/api.md, "Ordering and catch-up"). The DOM is then
- * brought in line with that order, moving only what changed, so players keep playing.
+ * The page carries the chat (#chat-state) and a first page of messages (#chat-page) as JSON;
+ * the server never draws messages. They are kept in a store (store.js: once per msg_id, in
+ * seq order) fed from that page, `message_created` events, acks, history pages fetched while
+ * scrolling and catch-up after a reconnect (docs/api.md, "Ordering and catch-up"). The DOM is
+ * then brought in line with that order, moving only what changed, so players keep playing.
  *
- * What is drawn comes from chat-view.js; the composer and the messages on their way live in
- * chat-send.js. The socket is the one live.js opened (window.chatappLive): one connection
- * per tab, whose catch-up after a reconnect live.js decides (onCatchUp). live.js also owns the
- * unread badge and the tab title; this page tells it how many messages of its own chat came
- * unread: while the tab is hidden or scrolled away. Words come in the page's language from
- * page.js (window.Chatapp).
+ * Each concern has its module: drawing (view.js), the composer and the messages on their way
+ * (composer.js), who is typing (typing.js), read receipts (receipts.js). The socket is
+ * connection.js's (one per tab), which also decides when to catch up (onCatchUp). The unread
+ * badge and the tab title are unread.js's; this conversation tells it how many messages of its
+ * own chat came unread: while the tab is hidden or scrolled away.
  */
-(function () {
-  "use strict";
+import { getJson } from "../api.js";
+import * as connection from "../connection.js";
+import { confirm } from "../confirm.js";
+import { errorText, t } from "../strings.js";
+import { showChatUnread } from "../unread.js";
+import { composer } from "./composer.js";
+import { receiptLists } from "./receipts.js";
+import { messageStore } from "./store.js";
+import { typingLine } from "./typing.js";
+import * as View from "./view.js";
 
-  var View = window.ChatView;
-  var Chatapp = window.Chatapp;
-  if (!View || !Chatapp || !window.ChatSend || window.ChatappChat) return;
-  var stopCurrent = null;
+let stopCurrent = null;
 
-  // The conversation on screen: start() runs the one in the page's [data-chat]; stop() ends it
-  // (its listeners, timers and socket handlers), before switcher.js puts another in its place.
-  window.ChatappChat = {
-    start: function () {
-      window.ChatappChat.stop();
-      var root = document.querySelector("[data-chat]");
-      if (root) stopCurrent = open(root);
-    },
-    stop: function () {
-      var stop = stopCurrent;
-      stopCurrent = null;
-      if (stop) stop();
-    },
-  };
+/** Run the conversation in the page's [data-chat] (stopping the one before). */
+export function start() {
+  stop();
+  const root = document.querySelector("[data-chat]");
+  if (root) stopCurrent = open(root);
+}
 
-  function open(root) {
-  var t = Chatapp.t;
+/** End the conversation on screen: its listeners, timers and socket handlers (switcher.js
+ * calls it before it puts another chat in its place). */
+export function stop() {
+  const running = stopCurrent;
+  stopCurrent = null;
+  if (running) running();
+}
 
+function open(root) {
   var SEND_TIMEOUT = 10000;     // ms without an ack before an event counts as failed
-  var TYPING_SHOWN = 4000;      // ms a "… is typing" stays after the last `typing` event
   var GROUP_GAP = 300;          // s: messages of one sender closer than this share a header
   var NEAR_EDGE = 300;          // px from the top (or bottom) that loads more history
   var AT_BOTTOM = 40;           // px from the bottom that counts as "at the bottom"
@@ -51,8 +52,7 @@
   var chat = client.chat;
   var chatId = chat.chat_id;
   var me = client.me;
-  var Live = window.chatappLive || null;
-  var socket = Live && Live.socket;
+  var socket = connection.socket;
   var clockSkew = client.now - Date.now() / 1000;  // the server's clock decides recall windows
 
   var ui = {
@@ -77,10 +77,10 @@
 
   /* --- state ------------------------------------------------------------------------------ */
 
-  var byId = new Map();      // msg_id -> {m, node}
-  var order = [];            // the same records, by seq
-  var sender = null;         // chat-send.js: the composer and the messages on their way
-  var held = new Map();      // msg_id -> live messages that came while showing an older stretch
+  var store = messageStore(chatId);
+  var sender = null;         // composer.js: the composer and the messages on their way
+  var typing = typingLine(ui.typing, me.user_id);
+  var receipts = receiptLists(client.urls.messages, showError);
   var members = new Map();   // user_id -> {user, privilege, read_seq}
   var days = new Map();      // day key -> its divider
   var marker = View.newMarker();
@@ -109,48 +109,22 @@
     members.forEach(function (_, id) { if (!ids.has(id)) members.delete(id); });
   }
 
-  function seqIndex(seq) {  // where a message with this seq goes in `order`
-    var lo = 0;
-    var hi = order.length;
-    while (lo < hi) {
-      var mid = (lo + hi) >> 1;
-      if (order[mid].m.seq < seq) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Keep one copy of a message, in seq order; a recall replaces the copy. True if shown
-   * differently now. */
+  /** Keep one copy of a message, drawn; a recall draws it anew. True if shown differently now. */
   function upsert(m) {
-    if (!m || m.chat_id !== chatId) return false;
-    if (m.client_msg_id && m.sender.user_id === me.user_id) sender.settle(m.client_msg_id);
-    var had = byId.get(m.msg_id);
-    if (had) {
-      if (!m.recalled || had.m.recalled) return false;
-      var focused = had.node.contains(document.activeElement);
-      had.m = m;
-      had.node = View.message(m, footContext(m));
-      if (focused) refocus = had.node;
-      return true;
+    if (m && m.client_msg_id && m.chat_id === chatId && m.sender.user_id === me.user_id) {
+      sender.settle(m.client_msg_id);
     }
-    var record = { m: m, node: View.message(m, footContext(m)) };
-    byId.set(m.msg_id, record);
-    order.splice(seqIndex(m.seq), 0, record);
+    var had = m && store.get(m.msg_id);
+    var focused = Boolean(had && had.node && had.node.contains(document.activeElement));
+    var record = store.put(m);
+    if (!record) return false;
+    record.node = View.message(record.m, footContext(record.m));
+    if (focused) refocus = record.node;
     return true;
   }
 
-  function highestSeq() {
-    return order.length ? order[order.length - 1].m.seq : 0;
-  }
-
-  // The last seq before the first gap: what `?after=` starts from. A gap is a message in
-  // flight or missed while away; fetching after this position fills it.
-  function contiguousHigh() {
-    if (!order.length) return 0;
-    for (var i = 0; i + 1 < order.length; i++) {
-      if (order[i + 1].m.seq !== order[i].m.seq + 1) return order[i].m.seq;
-    }
-    return highestSeq();
+  function showError(error) {
+    sender.showError(errorText(error));
   }
 
   /* --- drawing ------------------------------------------------------------------------------ */
@@ -174,7 +148,7 @@
     var previous = null;
     var day = null;
     var markerPlaced = false;
-    order.forEach(function (record) {
+    store.records().forEach(function (record) {
       var m = record.m;
       var key = View.dayKey(m.create_time);
       if (key !== day) {
@@ -241,13 +215,13 @@
   function footContext(m) {
     return {
       meId: me.user_id, receipt: receiptOf(m), canRecall: canRecall(m),
-      receiptsOpen: openReceipts.has(m.msg_id), onRecall: recall, onReceipts: toggleReceipts,
+      receiptsOpen: receipts.isOpen(m.msg_id), onRecall: recall, onReceipts: receipts.toggle,
     };
   }
 
   /** Redraw the line under messages (``which``, or all): read state, recall. */
   function refreshFeet(which) {
-    order.forEach(function (record) {
+    store.records().forEach(function (record) {
       var m = record.m;
       if (m.msg_type !== "system" && (!which || which(m))) View.foot(record.node, m, footContext(m));
     });
@@ -258,7 +232,7 @@
   function recall(m, buttonEl) {
     if (buttonEl.getAttribute("aria-disabled") === "true") return;
     var mine = m.sender.user_id === me.user_id;
-    var asked = !Chatapp.confirm ? Promise.resolve(true) : Chatapp.confirm({
+    var asked = confirm({
       question: mine ? t("confirm_recall") : t("confirm_remove_message", { name: m.sender.user_name }),
       detail: t("confirm_recall_detail"),
       yes: t(mine ? "recall" : "remove"),
@@ -273,54 +247,9 @@
       if (answer.ok) {
         if (upsert(answer.message)) render();
       } else {
-        sender.showError(Chatapp.errorText(answer.error));
+        showError(answer.error);
       }
     });
-  }
-
-  var openReceipts = new Map();  // msg_id -> the message's node showing who read it
-
-  function toggleReceipts(m, li, buttonEl) {
-    if (openReceipts.has(m.msg_id)) {
-      openReceipts.delete(m.msg_id);
-      var open = li.querySelector("[data-receipts-pop]");
-      if (open) open.remove();
-      buttonEl.setAttribute("aria-expanded", "false");
-      return;
-    }
-    openReceipts.set(m.msg_id, li);
-    buttonEl.setAttribute("aria-expanded", "true");
-    showReceipts(m.msg_id);
-  }
-
-  function showReceipts(msgId) {
-    getJson(client.urls.messages + "/" + msgId + "/receipts").then(function (answer) {
-      var li = openReceipts.get(msgId);
-      if (!li || !li.isConnected) {
-        openReceipts.delete(msgId);
-        return;
-      }
-      var old = li.querySelector("[data-receipts-pop]");
-      var fresh = View.receiptsList(msgId, answer);
-      if (old) old.replaceWith(fresh); else li.querySelector(".msg-body").append(fresh);
-    }).catch(function (error) { sender.showError(error.message); });
-  }
-
-  function closeReceipts() {
-    var focused = document.activeElement;
-    var closed = false;
-    openReceipts.forEach(function (li, msgId) {
-      var open = li.querySelector("[data-receipts-pop]");
-      if (open) open.remove();
-      var toggle = li.querySelector("[data-receipts]");
-      if (toggle) {
-        toggle.setAttribute("aria-expanded", "false");
-        if (li.contains(focused)) toggle.focus();
-      }
-      openReceipts.delete(msgId);
-      closed = true;
-    });
-    return closed;
   }
 
   /* --- scrolling, the marker and the jump button ------------------------------------------- */
@@ -345,7 +274,7 @@
       : unseen > 1 ? t("new_messages_count", { count: unseen }) : t("latest_messages");
   }
 
-  /* --- the unread count of this chat (live.js shows the total) ---------------------------------- */
+  /* --- the unread count of this chat (unread.js shows the total) -------------------------------- */
 
   // Messages from others after the read position, while they are not being looked at: the
   // tab is hidden, or the timeline is scrolled away from the newest. Reading them resets it.
@@ -358,10 +287,10 @@
       var unread = function (m) {
         return m.seq > readUpTo && m.sender.user_id !== me.user_id && m.msg_type !== "system";
       };
-      order.forEach(function (record) { if (unread(record.m)) count += 1; });
-      held.forEach(function (m) { if (!byId.has(m.msg_id) && unread(m)) count += 1; });
+      store.records().forEach(function (record) { if (unread(record.m)) count += 1; });
+      store.heldMessages().forEach(function (m) { if (!store.has(m.msg_id) && unread(m)) count += 1; });
     }
-    if (Live) Live.showChatUnread(chatId, count);
+    showChatUnread(chatId, count);
   }
 
   /** Show new things: follow them at the bottom, or count them while reading further up. */
@@ -396,18 +325,6 @@
 
   /* --- history pages ------------------------------------------------------------------------ */
 
-  function getJson(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok) {
-            throw new Error(body.error ? Chatapp.errorText(body.error) : "HTTP " + response.status);
-          }
-          return body;
-        });
-      });
-  }
-
   function historyPage(query) {
     var params = new URLSearchParams(query);
     return getJson(client.urls.messages + "?" + params.toString());
@@ -415,10 +332,10 @@
 
   var loadingOlder = false;
   function loadOlder() {
-    if (loadingOlder || !moreBefore || !order.length) return;
+    if (loadingOlder || !moreBefore || !store.oldest()) return;
     loadingOlder = true;
     setHistoryStatus(t("loading_earlier"));
-    historyPage({ before: order[0].m.seq, limit: PAGE }).then(function (page) {
+    historyPage({ before: store.oldest().m.seq, limit: PAGE }).then(function (page) {
       var t = ui.timeline;
       var height = t.scrollHeight;
       var top = t.scrollTop;
@@ -439,10 +356,10 @@
   function loadNewer(all) {
     if (loadingNewer) return loadingNewer;
     loadingNewer = (function next() {
-      return historyPage({ after: contiguousHigh(), limit: 100 }).then(function (page) {
-        if (!page.has_more_after) page.messages = page.messages.concat(releaseHeld());
+      return historyPage({ after: store.contiguousHigh(), limit: 100 }).then(function (page) {
+        if (!page.has_more_after) page.messages = page.messages.concat(store.releaseHeld());
         var fresh = page.messages.filter(function (m) {  // news, unless paging down by hand
-          return all && !byId.has(m.msg_id) && m.sender.user_id !== me.user_id && m.msg_type !== "system";
+          return all && !store.has(m.msg_id) && m.sender.user_id !== me.user_id && m.msg_type !== "system";
         });
         page.messages.forEach(upsert);
         moreAfter = page.has_more_after;
@@ -456,33 +373,26 @@
     return loadingNewer;
   }
 
-  function releaseHeld() {
-    var list = Array.from(held.values());
-    held.clear();
-    return list;
-  }
-
   /** Leave an older stretch (?around=) for the newest messages. */
   function jumpToLatest() {
     return historyPage({ limit: 100 }).then(function (page) {
-      order = [];
-      byId.clear();
+      store.clear();
       markerSeq = null;
-      page.messages.concat(releaseHeld()).forEach(upsert);
+      page.messages.concat(store.releaseHeld()).forEach(upsert);
       moreBefore = page.has_more_before;
       moreAfter = false;
       render();
       scrollToBottom();
       maybeMarkRead();
-    }).catch(function (error) { sender.showError(error.message); });
+    }).catch(showError);
   }
 
   var gapTimer = null;
   function watchForGaps() {
     clearTimeout(gapTimer);
-    if (moreAfter || contiguousHigh() === highestSeq()) return;
+    if (moreAfter || store.contiguousHigh() === store.highestSeq()) return;
     gapTimer = setTimeout(function () {  // still missing after a moment: it was missed
-      if (!moreAfter && contiguousHigh() < highestSeq()) loadNewer(true);
+      if (!moreAfter && store.contiguousHigh() < store.highestSeq()) loadNewer(true);
     }, 1500);
   }
 
@@ -497,7 +407,7 @@
       refreshFeet();
     }).catch(function () { /* the next connect tries again */ });
     if (reconnected && !moreAfter) {
-      historyPage({ before: contiguousHigh() + 1, limit: PAGE }).then(function (page) {
+      historyPage({ before: store.contiguousHigh() + 1, limit: PAGE }).then(function (page) {
         var changed = page.messages.map(upsert).some(Boolean);
         if (changed) render();
       }).catch(function () { /* as above */ });
@@ -508,7 +418,7 @@
   /* --- reading ------------------------------------------------------------------------------- */
 
   function newestOnScreen() {
-    var last = order.length ? order[order.length - 1].node : null;
+    var last = store.newest() ? store.newest().node : null;
     if (!last || !last.isConnected) return false;
     return last.getBoundingClientRect().top < ui.timeline.getBoundingClientRect().bottom;
   }
@@ -516,11 +426,11 @@
   var readTimer = null;
   function maybeMarkRead() {
     if (document.visibilityState !== "visible" || moreAfter) return;
-    if (highestSeq() <= Math.max(myReadSeq, readSent) || !newestOnScreen()) return;
+    if (store.highestSeq() <= Math.max(myReadSeq, readSent) || !newestOnScreen()) return;
     if (readTimer) return;  // one report for a burst, sent even while the burst goes on
     readTimer = setTimeout(function () {
       readTimer = null;
-      var upTo = highestSeq();
+      var upTo = store.highestSeq();
       if (upTo <= Math.max(myReadSeq, readSent) || !socket || !socket.connected) return;
       readSent = upTo;
       emit("mark_read", { chat_id: chatId, up_to_seq: upTo }, function (answer) {
@@ -544,7 +454,7 @@
     refreshFeet(function (m) {  // only the reader's newly read messages change
       return m.sender.user_id === me.user_id && m.seq > before && m.seq <= payload.up_to_seq;
     });
-    openReceipts.forEach(function (_, msgId) { showReceipts(msgId); });
+    receipts.refresh();
   }
 
   /* --- live events ---------------------------------------------------------------------------- */
@@ -558,14 +468,14 @@
     }
     if (moreAfter) {
       // Showing an older stretch: the message joins when the pages below it are in.
-      held.set(m.msg_id, m);
+      store.hold(m);
       updateJump();
       updateTitle();
       return;
     }
-    var isNew = !byId.has(m.msg_id);
+    var isNew = !store.has(m.msg_id);
     upsert(m);
-    stopTyping(m.sender.user_id);
+    typing.stop(m.sender.user_id);
     var fromOthers = isNew && m.sender.user_id !== me.user_id && m.msg_type !== "system";
     if (fromOthers) announce(View.summary(m));
     afterArrival(fromOthers ? [m] : []);
@@ -577,35 +487,8 @@
     if (m && m.chat_id === chatId && upsert(m)) render();
   }
 
-  var typists = new Map();  // user_id -> {name, timer}
   function onTyping(payload) {
-    if (!payload || payload.chat_id !== chatId || !payload.user) return;
-    var id = payload.user.user_id;
-    if (id === me.user_id) return;
-    var had = typists.get(id);
-    if (had) clearTimeout(had.timer);
-    typists.set(id, {
-      name: payload.user.user_name,
-      timer: setTimeout(function () { stopTyping(id); }, TYPING_SHOWN),
-    });
-    showTyping();
-  }
-
-  function stopTyping(id) {
-    var had = typists.get(id);
-    if (!had) return;
-    clearTimeout(had.timer);
-    typists.delete(id);
-    showTyping();
-  }
-
-  function showTyping() {
-    var names = [];
-    typists.forEach(function (t) { names.push(t.name); });
-    ui.typing.textContent = !names.length ? ""
-      : names.length === 1 ? t("typing", { name: names[0] })
-        : names.length === 2 ? t("typing_two", { one: names[0], two: names[1] })
-          : t("typing_many");
+    if (payload && payload.chat_id === chatId) typing.typing(payload.user);
   }
 
   // The friendship of this private chat ended, or began again: the server says whether
@@ -660,12 +543,12 @@
    * or to the newest. */
   function showFirstPage() {
     first.messages.forEach(upsert);
-    var firstUnread = order.find(function (r) {
+    var firstUnread = store.records().find(function (r) {
       return r.m.seq > first.read_seq && r.m.sender.user_id !== me.user_id && r.m.msg_type !== "system";
     });
     if (firstUnread && !first.around) markerSeq = firstUnread.m.seq;
     render();
-    var target = first.around ? byId.get(first.around) : null;
+    var target = first.around ? store.get(first.around) : null;
     if (target) {
       target.node.classList.add("msg-highlight");
       target.node.scrollIntoView({ block: "center" });
@@ -711,14 +594,14 @@
       updateTitle();
     });
     onDocument("keydown", function (event) {
-      if (event.key === "Escape" && !event.defaultPrevented && closeReceipts()) event.preventDefault();
+      if (event.key === "Escape" && !event.defaultPrevented && receipts.closeAll()) event.preventDefault();
     });
     if (window.ResizeObserver) {  // late media sizes, a taller composer: stay at the bottom
       var resized = new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); });
       resized.observe(ui.list);
       cleanups.push(function () { resized.disconnect(); });
     }
-    // live.js refreshed the header and #chat-state (members, roles, the name).
+    // refresh.js refreshed the header and #chat-state (members, roles, the name).
     onDocument("chatapp:refreshed", function () {
       chat = readJson("chat-state").chat;
       setMembers(chat.members);
@@ -735,7 +618,7 @@
     cleanups.push(function () { clearInterval(ticking); });
     if (socket) {
       // connected, reconnected, or live events were lost
-      cleanups.push(Live.onCatchUp(onConnect));
+      cleanups.push(connection.onCatchUp(onConnect));
       [["message_created", onCreated], ["message_recalled", onRecalled], ["messages_read", onRead],
         ["typing", onTyping], ["friend_removed", onFriendship],
         ["friend_request_accepted", onFriendship]].forEach(function (pair) {
@@ -751,21 +634,18 @@
     cleanups = [];
     clearTimeout(gapTimer);
     clearTimeout(readTimer);
-    typists.forEach(function (entry) { clearTimeout(entry.timer); });
+    typing.clear();
     if (sender && sender.stop) sender.stop();
-    if (Live) Live.showChatUnread(chatId, 0);
+    showChatUnread(chatId, 0);
   }
 
   setMembers(chat.members);
-  sender = window.ChatSend({
-    client: client, me: me, View: View, socket: socket, emit: emit, accept: accept,
+  sender = composer({
+    client: client, me: me, socket: socket, emit: emit, accept: accept,
     ui: ui, beforeSend: beforeSend, changed: render,
   });
   showFirstPage();
   listen();
   maybeMarkRead();
   return stop;
-  }
-
-  window.ChatappChat.start();
-})();
+}
