@@ -7,16 +7,12 @@
  * Without scripts such a form is sent at once, as before. Words come from strings.js; the text
  * goes in as text only.
  */
+import { el } from "./dom.js";
 import { t } from "./strings.js";
+
 var ui = null;
 var waiting = null;  // {resolve, opener} while the dialog is open
 
-function el(tag, className, text) {
-  var node = document.createElement(tag);
-  node.className = className;
-  if (text) node.textContent = text;
-  return node;
-}
 
 function build() {
   var dialog = el("dialog", "confirm-dialog");

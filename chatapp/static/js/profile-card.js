@@ -6,6 +6,7 @@
  * The card is a non-modal dialog: focus moves into it, Escape closes it and gives focus back
  * to what opened it, a click outside closes it. Everything it shows from the server is text.
  */
+import { el } from "./dom.js";
 import { errorText, t } from "./strings.js";
 import { timeNode, when } from "./times.js";
 
@@ -13,12 +14,6 @@ var card = null;      // the open card (one at a time)
 var opener = null;    // what opened it, to give focus back
 var loading = null;   // the AbortController of the profile being fetched
 
-function el(tag, cls, text) {
-  var node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function csrf() {
   return (document.querySelector('meta[name="csrf-token"]') || {}).content || "";

@@ -11,6 +11,7 @@
  * with a modifier key or another button (new tab, save) stays the browser's. Nothing here is
  * built from strings: the name is set as text. Words come from strings.js.
  */
+import { el } from "./dom.js";
 import { t } from "./strings.js";
 
 var LINKS = "a[data-viewer]";
@@ -18,12 +19,6 @@ var ui = null;        // the dialog's parts, built on first use
 var current = null;   // the link of the image shown
 var opener = null;    // the link that opened the viewer: the focus goes back to it
 
-function el(tag, className, text) {
-  var node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function iconButton(className, label, symbol, testId) {
   var button = el("button", "btn btn-ghost btn-icon " + className);

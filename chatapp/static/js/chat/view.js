@@ -6,6 +6,7 @@
  * Socket.IO events) and never draws them; conversation.js decides what to show and when, this
  * file only draws it. Words and dates are in the page's language (strings.js, times.js).
  */
+import { el } from "../dom.js";
 import { list, t } from "../strings.js";
 import { dateFormat, timeNode as readerTime } from "../times.js";
 
@@ -14,12 +15,6 @@ var dayFormat = dateFormat({ weekday: "long", month: "long", day: "numeric" });
 var yearDayFormat = dateFormat({ year: "numeric", month: "long", day: "numeric" });
 var SENT = { image: "sent_image", audio: "sent_audio", video: "sent_video" };  // else sent_file
 
-function el(tag, className, text) {
-  var node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
 
 function button(className, text, label) {
   var b = el("button", className, text);
@@ -404,6 +399,6 @@ function summary(m) {
 }
 
 export {
-  el, dayKey, fileSize, appendText, message, foot, receiptsList, pending, status,
+  dayKey, fileSize, message, foot, receiptsList, pending, status,
   dayDivider, newMarker, summary,
 };
