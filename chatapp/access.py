@@ -10,7 +10,8 @@ from sqlalchemy.orm import contains_eager
 
 from .errors import Forbidden, NotFound, ValidationError
 from .extensions import db
-from .models import Chat, Membership, Privilege, User
+from .files import storage
+from .models import Chat, Membership, Message, Privilege, User
 
 
 def chat_not_found() -> NotFound:
@@ -70,3 +71,23 @@ def member_of(chat_id: int, user_id) -> Membership:
     if membership is None:
         raise NotFound("That person is not in this chat.", code="member_not_found")
     return membership
+
+
+def file_of_message(user: User, msg_id: int, thumbnail: bool = False) -> tuple[Message, str]:
+    """A file message the user may see, and the stored name to serve; else ``NotFound``."""
+    not_found = NotFound("File not found.", code="file_not_found")
+    message = db.session.get(Message, msg_id)
+    if message is None:
+        raise not_found
+    try:
+        access_chat(user, message.chat_id)
+    except NotFound:
+        raise not_found from None  # exactly what a missing file answers
+    if not message.msg_file or message.recalled_at is not None:
+        raise not_found
+    if not thumbnail:
+        return message, message.msg_file
+    name = storage.thumbnail_of(message.msg_type, message.msg_file)
+    if name is None:
+        raise not_found
+    return message, name

@@ -5,6 +5,7 @@ import os
 from flask import g, url_for
 
 from . import notices
+from .files import storage
 from .models import MsgType, User
 
 
@@ -19,7 +20,7 @@ def avatar_url(user: User) -> str:
     if url is None:
         version = (os.path.splitext(os.path.basename(user.user_icon))[0][:12]
                    if user.user_icon else "0")
-        url = built[key] = url_for("auth.avatar", user_id=user.user_id, v=version)
+        url = built[key] = url_for("files.avatar", user_id=user.user_id, v=version)
     return url
 
 
@@ -100,9 +101,9 @@ def message(msg, sender: dict | None = None) -> dict:
     if msg.msg_file and msg.recalled_at is None:
         body["file"] = {
             "name": msg.msg_text,
-            "url": url_for("chats.file", msg_id=msg.msg_id),
-            "thumbnail_url": (url_for("chats.thumbnail", msg_id=msg.msg_id)
-                              if msg.msg_type == MsgType.IMAGE else None),
+            "url": url_for("files.file", msg_id=msg.msg_id),
+            "thumbnail_url": (url_for("files.thumbnail", msg_id=msg.msg_id)
+                              if storage.thumbnail_of(msg.msg_type, msg.msg_file) else None),
             "mime": msg.file_mime,
             "size": msg.file_size,
             "width": msg.file_width,

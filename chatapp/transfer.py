@@ -263,7 +263,7 @@ def _tables_to_load(manifest) -> list:
 def _verify_files(archive, manifest, path) -> list[tuple[str, Path]]:
     """Check every member against the manifest, before anything is written; returns the
     uploads as (member name, the file it becomes)."""
-    from .storage import path_of
+    from .files.storage import path_of
 
     listed = {entry["path"] for entry in manifest["files"]}
     for name in manifest["counts"]:

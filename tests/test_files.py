@@ -291,3 +291,36 @@ def test_history_carries_file_details(api, group, alice, bob):
     image = [m for m in page["messages"] if m["msg_type"] == "image"][0]
     assert image["file"]["name"] == "tiny.png"
     assert (image["file"]["width"], image["file"]["height"]) == (30, 20)
+
+
+# --- avatars: served like files, only of people who exist to others ------------------------
+
+
+def test_avatars_of_disabled_and_deleted_people_are_not_found(app, api, alice, bob, carol):
+    a, b, c = api(alice), api(bob), api(carol)
+    a.put("/api/me/avatar", data={"avatar": (io.BytesIO(image_bytes()), "me.png")})
+    alice_url = a.get("/api/me").get_json()["user"]["avatar_url"]
+    carol_url = f"/users/{carol.user_id}/avatar"
+    assert b.get(alice_url).status_code == 200 and b.get(carol_url).status_code == 200
+    from chatapp.services import accounts
+    with app.app_context():
+        accounts.set_user_active("alice", False)
+    assert b.get(alice_url).status_code == 404  # as for an id nobody has
+    assert c.delete("/api/me", json={"password": carol.password}).status_code == 204
+    assert b.get(carol_url).status_code == 404
+    with app.app_context():
+        accounts.set_user_active("alice", True)
+    assert b.get(alice_url).status_code == 200
+
+
+def test_avatars_carry_the_file_policy(api, alice, bob):
+    a, b = api(alice), api(bob)
+    default = b.get(f"/users/{alice.user_id}/avatar")
+    a.put("/api/me/avatar", data={"avatar": (io.BytesIO(image_bytes()), "me.png")})
+    uploaded = b.get(a.get("/api/me").get_json()["user"]["avatar_url"])
+    for response in (default, uploaded):
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"] == \
+            "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert uploaded.mimetype == "image/png"

@@ -64,7 +64,7 @@ QUERY_FIELDS = {
     "chats_api.search_messages": fields(schemas.SearchQuery),
     "searchpage.search_page": fields(schemas.SearchQuery),
     "friends_api.search_users": ["q", "after", "limit"], "friends.friends_page": ["q", "after"],
-    "chats.chat_page": ["around"], "auth.login": ["next"], "auth.avatar": ["v"],
+    "chats.chat_page": ["around"], "auth.login": ["next"], "files.avatar": ["v"],
 }
 EVENT_FIELDS = {"send_message": fields(schemas.SendMessageIn),
                 "mark_read": fields(schemas.MarkReadIn),

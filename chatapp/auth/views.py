@@ -1,24 +1,18 @@
 """Account pages: register, log in, log out, profile, avatar, password, reset link."""
 
-import os
-
 from flask import (
-    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import storage
 from ..errors import ChatappError
-from ..extensions import db, limiter
-from ..models import User
+from ..extensions import limiter
 from ..services import account_deletion, accounts, mail
 from ..web import flash_error, show_error
 from . import api_views, bp
@@ -240,23 +234,3 @@ def reset_password(token):
             return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/reset.html", form=form, user=user), status
-
-
-@bp.route("/users/<id:user_id>/avatar")
-@login_required
-def avatar(user_id):
-    """A user's avatar PNG, or the default avatar."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if not user.user_icon:
-        response = current_app.send_static_file("img/default-avatar.svg")
-    else:
-        path = storage.path_of(user.user_icon)
-        response = send_from_directory(
-            os.path.dirname(path), os.path.basename(path), mimetype="image/png"
-        )
-    # The URL carries the avatar's version (payloads.avatar_url), so it can be cached.
-    response.cache_control.private = True
-    response.cache_control.max_age = 86400 if request.args.get("v") else 300
-    return response

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from .. import observability, payloads
 from ..errors import ValidationError
+from ..files import service as files
 from ..schemas import (
     GroupIn,
     HistoryQuery,
@@ -18,7 +19,7 @@ from ..schemas import (
     TransferIn,
     load,
 )
-from ..services import chats, files, messages, search
+from ..services import chats, messages, search
 from . import api
 
 

@@ -14,10 +14,11 @@ are cut on every server process.
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from .. import notices, storage
+from .. import notices
 from ..database import write_transaction
 from ..errors import NotFound, ValidationError
 from ..extensions import db
+from ..files import storage
 from ..models import Message, MsgType, User, now
 from . import chats, connections, friends, messages
 

@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import images, storage
 from ..database import write_transaction
 from ..errors import (
     ChatappError,
@@ -23,6 +22,7 @@ from ..errors import (
     ValidationError,
 )
 from ..extensions import db
+from ..files import images, storage
 from ..models import USER_EMAIL_MAX, USER_NAME_MAX, User, now
 from ..names import name_skeleton
 from . import connections

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import notices, payloads, search, storage
+from .. import notices, payloads, search
 from ..access import (
     access_chat,
     active_user,
@@ -22,6 +22,8 @@ from ..access import (
 from ..database import write_transaction
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
+from ..files import storage
+from ..files.service import files_in_chat
 from ..models import CHAT_NAME_MAX, Chat, Membership, Message, MsgType, Privilege, User, now
 from ..realtime import (
     chat_room,
@@ -32,7 +34,6 @@ from ..realtime import (
     leave_chat_room,
 )
 from . import connections
-from .files import files_in_chat
 from .friends import are_friends
 from .messages import append_message, may_post, unread_count
 

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from .. import media, notices, rate_limits, storage
+from .. import notices, rate_limits
 from ..extensions import db, socketio
+from ..files import detection, storage
 from ..models import Chat, Friendship, Membership, Message, MsgType, User, now
 
 BATCH = 500  # messages read per query
@@ -231,7 +232,7 @@ _UNSAFE_IN_NAMES = str.maketrans({ch: "_" for ch in '<>:"|?*'})
 
 def _file_path(chat_id: int, msg_id: int, name: str) -> str:
     """The file's name in the zip: unique by message id, readable by its original name."""
-    return f"files/{chat_id}/{msg_id}-{media.clean_file_name(name).translate(_UNSAFE_IN_NAMES)}"
+    return f"files/{chat_id}/{msg_id}-{detection.clean_file_name(name).translate(_UNSAFE_IN_NAMES)}"
 
 
 def _message(row, chat_id: int) -> dict:

@@ -15,11 +15,12 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .. import observability, payloads, rate_limits, search, storage
+from .. import observability, payloads, rate_limits, search
 from ..access import access_chat, private_peer
 from ..database import write_transaction
 from ..errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
 from ..extensions import db
+from ..files import storage
 from ..models import (
     MSG_TEXT_MAX,
     Chat,

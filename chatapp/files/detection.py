@@ -12,9 +12,11 @@ from dataclasses import dataclass
 import filetype
 from PIL import ExifTags, Image
 
+from ..errors import ValidationError
 from . import images
-from .errors import ValidationError
-from .models import MsgType
+
+# The kinds of file, spelled as the message types they are sent as (``models.MsgType``).
+IMAGE, AUDIO, VIDEO, OTHERS = "image", "audio", "video", "others"
 
 FILE_NAME_MAX = 200
 _IMAGE_EXT = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
@@ -25,7 +27,7 @@ _IMAGE_EXT = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "WEBP": ".webp", "BM
 class Detected:
     """The kind of an uploaded file and how it will be stored and served."""
 
-    kind: MsgType
+    kind: str  # IMAGE, AUDIO, VIDEO or OTHERS
     mime: str
     extension: str
     width: int | None = None
@@ -58,14 +60,14 @@ def detect(path: str, max_pixels: int) -> Detected:
         width, height = image.size
         if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
             width, height = height, width
-        return Detected(MsgType.IMAGE, Image.MIME.get(image.format, "application/octet-stream"),
+        return Detected(IMAGE, Image.MIME.get(image.format, "application/octet-stream"),
                         _IMAGE_EXT.get(image.format, ".img"), width, height, image)
     guess = filetype.guess(path)
     if guess is not None:
         top = guess.mime.split("/", 1)[0]
-        if top in ("audio", "video"):
-            return Detected(MsgType(top), guess.mime, "." + guess.extension)
-    return Detected(MsgType.OTHERS, "application/octet-stream", ".bin")
+        if top in (AUDIO, VIDEO):
+            return Detected(top, guess.mime, "." + guess.extension)
+    return Detected(OTHERS, "application/octet-stream", ".bin")
 
 
 def shown_inline(mime: str | None) -> bool:

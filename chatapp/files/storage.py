@@ -11,7 +11,8 @@ import tempfile
 
 from flask import current_app
 
-from .errors import PayloadTooLarge
+from ..errors import PayloadTooLarge
+from .detection import IMAGE
 
 CHUNK = 64 * 1024
 
@@ -35,8 +36,14 @@ def new_name(folder: str, suffix: str) -> str:
 
 
 def thumbnail_name(name: str) -> str:
-    """The stored name of a file's thumbnail."""
+    """The stored name of the thumbnail a stored file may have (see ``thumbnail_of``)."""
     return f"{os.path.splitext(name)[0]}.thumb.webp"
+
+
+def thumbnail_of(kind: str, name: str | None) -> str | None:
+    """The stored name of the thumbnail of a file of ``kind`` stored as ``name``, or None:
+    only images have one (``kind`` as ``detection`` names it, equal to ``models.MsgType``)."""
+    return thumbnail_name(name) if name and kind == IMAGE else None
 
 
 def save_bytes(name: str, data: bytes) -> None:

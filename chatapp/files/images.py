@@ -10,7 +10,7 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 # Raster formats a browser can show; everything else (SVG is not even decodable) is not an image.
 RASTER_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF", "ICO", "MPO"})

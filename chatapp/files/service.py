@@ -5,12 +5,11 @@ import os
 from flask import current_app
 from sqlalchemy import select
 
-from .. import images, media, rate_limits, storage
-from ..access import access_chat
-from ..errors import NotFound
+from .. import rate_limits
 from ..extensions import db
 from ..models import Message, MsgType, User
-from .messages import append_message, check_can_send, check_client_msg_id, send
+from ..services.messages import append_message, check_can_send, check_client_msg_id, send
+from . import detection, images, storage
 
 
 def post_file(user: User, chat_id, upload, original_name: str | None, client_msg_id
@@ -33,18 +32,20 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
     size = storage.save_stream(incoming, upload, config["UPLOAD_MAX_BYTES"], "file_too_large")
     stored = [incoming]
     try:
-        detected = media.detect(storage.path_of(incoming), config["IMAGE_MAX_PIXELS"])
+        detected = detection.detect(storage.path_of(incoming), config["IMAGE_MAX_PIXELS"])
         name = os.path.splitext(incoming)[0] + detected.extension
         storage.rename(incoming, name)
         stored = [name]
-        if detected.image is not None:
-            thumb = images.thumbnail_webp(detected.image, config["THUMBNAIL_SIZE"])
-            storage.save_bytes(storage.thumbnail_name(name), thumb)
-            stored.append(storage.thumbnail_name(name))
-        text = media.clean_file_name(original_name)
+        thumbnail = storage.thumbnail_of(detected.kind, name)
+        if thumbnail:
+            storage.save_bytes(thumbnail,
+                               images.thumbnail_webp(detected.image, config["THUMBNAIL_SIZE"]))
+            stored.append(thumbnail)
+        text = detection.clean_file_name(original_name)
+        kind = MsgType(detected.kind)
 
         def build(membership):
-            return append_message(membership.chat_id, user.user_id, detected.kind, text,
+            return append_message(membership.chat_id, user.user_id, kind, text,
                                   client_msg_id, name, file_mime=detected.mime, file_size=size,
                                   file_width=detected.width, file_height=detected.height)
 
@@ -57,25 +58,6 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
         for leftover in stored:
             storage.remove(leftover)
     return message, created
-
-
-def file_of_message(user: User, msg_id: int, thumbnail: bool = False) -> tuple[Message, str]:
-    """A file message the user may see, and the stored name to serve; else ``NotFound``."""
-    not_found = NotFound("File not found.", code="file_not_found")
-    message = db.session.get(Message, msg_id)
-    if message is None:
-        raise not_found
-    try:
-        access_chat(user, message.chat_id)
-    except NotFound:
-        raise not_found from None  # exactly what a missing file answers
-    if not message.msg_file or message.recalled_at is not None:
-        raise not_found
-    if not thumbnail:
-        return message, message.msg_file
-    if message.msg_type != MsgType.IMAGE:
-        raise not_found
-    return message, storage.thumbnail_name(message.msg_file)
 
 
 def files_in_chat(chat_id: int) -> list[str]:
