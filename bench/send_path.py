@@ -32,7 +32,7 @@ from sqlalchemy import event  # noqa: E402
 from chatapp import create_app  # noqa: E402
 from chatapp.database import upgrade_database  # noqa: E402
 from chatapp.extensions import db, socketio  # noqa: E402
-from chatapp.services import accounts, chats, friends  # noqa: E402
+from chatapp.services import accounts, friends, groups  # noqa: E402
 from tests.live_server import postgres_database  # noqa: E402
 
 PASSWORD = "bench password 1"
@@ -46,7 +46,7 @@ def build_group(app, members: int) -> tuple[list, int]:
         for other in users[1:]:
             request = friends.send_friend_request(owner, other.user_id)
             friends.accept_friend_request(other, request.id)
-        chat = chats.create_group(owner, "Bench", [u.user_id for u in users[1:]])
+        chat = groups.create_group(owner, "Bench", [u.user_id for u in users[1:]])
         return [(u.user_id, u.user_name) for u in users], chat.chat_id
 
 

@@ -2,11 +2,23 @@
 
 import os
 
-from flask import g, url_for
+import flask
+from flask import current_app, g, has_request_context
 
 from . import notices
 from .files import storage
 from .models import MsgType, User
+
+
+def url_for(endpoint: str, **values) -> str:
+    """The path of ``endpoint``: Flask's ``url_for`` in a request; outside one (a command, a
+    background task) built from the app's URL map under ``APPLICATION_ROOT``. So services can
+    build payloads and emit events without a request, with the same paths in them."""
+    if has_request_context():
+        return flask.url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("localhost",
+                                       script_name=current_app.config["APPLICATION_ROOT"])
+    return adapter.build(endpoint, values)
 
 
 def avatar_url(user: User) -> str:

@@ -15,7 +15,7 @@ from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room  # not the builtins
 
-from . import observability, payloads
+from . import observability
 from .errors import ChatappError, NotAuthenticated, socket_ack_error
 from .extensions import db
 from .schemas import CatchUpIn, MarkReadIn, RecallIn, SendMessageIn, TypingIn, load
@@ -101,8 +101,7 @@ def on_mark_read(user, data):
 @socket_event(RecallIn)
 def on_recall_message(user, data):
     """Recall a message."""
-    return {"message": payloads.message(messages.recall_message(user, data.chat_id,
-                                                                 data.msg_id))}
+    return {"message": messages.recall_message(user, data.chat_id, data.msg_id)}
 
 
 @socket_event(TypingIn)

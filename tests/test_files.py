@@ -175,9 +175,9 @@ def test_file_over_the_limit_is_refused_and_leaves_nothing(make_app, tmp_path):
     from tests.conftest import ApiClient
     with app.test_request_context():
         from chatapp.models import User
-        from chatapp.services import accounts, chats
+        from chatapp.services import accounts, groups
         alice = accounts.register_user("alice", "correct horse battery")
-        chat = chats.create_group(db.session.get(User, alice.user_id), "Solo", [])
+        chat = groups.create_group(db.session.get(User, alice.user_id), "Solo", [])
         chat_id = chat.chat_id
     client = ApiClient(app.test_client())
     client.post("/api/auth/login", json={"user_name": "alice",
@@ -211,9 +211,9 @@ def test_decompression_bomb_is_refused(make_app, api):
     from tests.conftest import ApiClient
     with app.test_request_context():
         from chatapp.models import User
-        from chatapp.services import accounts, chats
+        from chatapp.services import accounts, groups
         alice = accounts.register_user("alice", "correct horse battery")
-        chat_id = chats.create_group(db.session.get(User, alice.user_id), "Solo", []).chat_id
+        chat_id = groups.create_group(db.session.get(User, alice.user_id), "Solo", []).chat_id
     client = ApiClient(app.test_client())
     client.post("/api/auth/login", json={"user_name": "alice",
                                          "password": "correct horse battery"})

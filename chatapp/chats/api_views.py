@@ -3,7 +3,7 @@
 from flask import jsonify, request
 from flask_login import current_user, login_required
 
-from .. import observability, payloads
+from .. import observability
 from ..errors import ValidationError
 from ..files import service as files
 from ..schemas import (
@@ -19,7 +19,7 @@ from ..schemas import (
     TransferIn,
     load,
 )
-from ..services import chats, messages, search
+from ..services import chats, groups, messages, private_chats, search
 from . import api
 
 
@@ -39,7 +39,7 @@ def list_chats():
 def create_group():
     """A new group with the creator as owner and chosen friends as members."""
     data = _body(GroupIn)
-    chat = chats.create_group(current_user, data.chat_name, data.member_ids)
+    chat = groups.create_group(current_user, data.chat_name, data.member_ids)
     return jsonify(chat=chats.chat_details(current_user, chat.chat_id)), 201
 
 
@@ -48,7 +48,7 @@ def create_group():
 def open_private_chat():
     """The private chat with a friend (created the first time)."""
     data = _body(PrivateChatIn)
-    chat, created = chats.open_private_chat(current_user, data.user_id)
+    chat, created = private_chats.open_private_chat(current_user, data.user_id)
     return jsonify(chat=chats.chat_details(current_user, chat.chat_id)), 201 if created else 200
 
 
@@ -63,7 +63,7 @@ def chat_details(chat_id):
 @login_required
 def rename_chat(chat_id):
     """Rename a group."""
-    chats.rename_chat(current_user, chat_id, _body(RenameIn).chat_name)
+    groups.rename_chat(current_user, chat_id, _body(RenameIn).chat_name)
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
@@ -71,7 +71,7 @@ def rename_chat(chat_id):
 @login_required
 def dissolve_chat(chat_id):
     """Dissolve a group: it is gone for everyone."""
-    chats.dissolve_chat(current_user, chat_id)
+    groups.dissolve_chat(current_user, chat_id)
     return "", 204
 
 
@@ -79,7 +79,7 @@ def dissolve_chat(chat_id):
 @login_required
 def add_members(chat_id):
     """Add friends to a group."""
-    chats.add_members(current_user, chat_id, _body(MembersIn).user_ids)
+    groups.add_members(current_user, chat_id, _body(MembersIn).user_ids)
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
@@ -87,7 +87,7 @@ def add_members(chat_id):
 @login_required
 def remove_member(chat_id, user_id):
     """Remove someone from a group."""
-    chats.remove_member(current_user, chat_id, user_id)
+    groups.remove_member(current_user, chat_id, user_id)
     return "", 204
 
 
@@ -95,7 +95,7 @@ def remove_member(chat_id, user_id):
 @login_required
 def set_role(chat_id, user_id):
     """Make a member an admin, or an admin a member."""
-    chats.set_role(current_user, chat_id, user_id, _body(RoleIn).privilege)
+    groups.set_role(current_user, chat_id, user_id, _body(RoleIn).privilege)
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
@@ -103,7 +103,7 @@ def set_role(chat_id, user_id):
 @login_required
 def transfer_ownership(chat_id):
     """Hand the group over to another member."""
-    chats.transfer_ownership(current_user, chat_id, _body(TransferIn).user_id)
+    groups.transfer_ownership(current_user, chat_id, _body(TransferIn).user_id)
     return jsonify(chat=chats.chat_details(current_user, chat_id))
 
 
@@ -111,7 +111,7 @@ def transfer_ownership(chat_id):
 @login_required
 def leave_chat(chat_id):
     """Leave a group."""
-    chats.leave_chat(current_user, chat_id)
+    groups.leave_chat(current_user, chat_id)
     return "", 204
 
 
@@ -181,5 +181,4 @@ def receipts(chat_id, msg_id):
 @login_required
 def recall(chat_id, msg_id):
     """Recall a message (the sender within the window; owner and admins any time)."""
-    return jsonify(message=payloads.message(messages.recall_message(current_user, chat_id,
-                                                                    msg_id)))
+    return jsonify(message=messages.recall_message(current_user, chat_id, msg_id))

@@ -13,7 +13,7 @@ from ..errors import ChatappError
 from ..extensions import db
 from ..http_input import parse_id
 from ..models import MSG_TEXT_MAX, Privilege, now
-from ..services import chats, friends, messages
+from ..services import chats, friends, groups, messages
 from ..web import flash_error, show_error
 from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
@@ -80,7 +80,7 @@ def create_group():
     form = NewGroupForm()
     if form.validate_on_submit():
         try:
-            chat = chats.create_group(current_user, form.chat_name.data, form.member_ids.data)
+            chat = groups.create_group(current_user, form.chat_name.data, form.member_ids.data)
         except ChatappError as error:
             show_error(form, error)
             return chat_list_page(form=form, status=error.status)
@@ -262,7 +262,7 @@ def _submit(chat_id: int, form, form_name: str, call, done, to_list: bool = Fals
 def rename(chat_id):
     """Rename a group."""
     return _submit(chat_id, RenameForm(), "rename_form",
-                   lambda f: chats.rename_chat(current_user, chat_id, f.chat_name.data),
+                   lambda f: groups.rename_chat(current_user, chat_id, f.chat_name.data),
                    lambda chat: _("Renamed to “%(name)s”.", name=chat.chat_name))
 
 
@@ -271,7 +271,7 @@ def rename(chat_id):
 def add_members(chat_id):
     """Add friends to a group."""
     return _submit(chat_id, AddMembersForm(), "add_form",
-                   lambda f: chats.add_members(current_user, chat_id, f.member_ids.data),
+                   lambda f: groups.add_members(current_user, chat_id, f.member_ids.data),
                    lambda people: _("Added %(names)s.",
                                     names=", ".join(p.user_name for p in people)))
 
@@ -280,7 +280,7 @@ def add_members(chat_id):
 @login_required
 def remove_member(chat_id, user_id):
     """Remove someone from a group."""
-    return _act(chat_id, lambda: chats.remove_member(current_user, chat_id, user_id),
+    return _act(chat_id, lambda: groups.remove_member(current_user, chat_id, user_id),
                 _("Removed from the group."))
 
 
@@ -289,7 +289,7 @@ def remove_member(chat_id, user_id):
 def set_role(chat_id, user_id):
     """Make a member an admin, or an admin a plain member."""
     form = RoleForm()
-    return _act(chat_id, lambda: chats.set_role(current_user, chat_id, user_id,
+    return _act(chat_id, lambda: groups.set_role(current_user, chat_id, user_id,
                                                 form.privilege.data),
                 _role_changed, form=form)
 
@@ -298,7 +298,7 @@ def set_role(chat_id, user_id):
 @login_required
 def transfer_ownership(chat_id, user_id):
     """Hand the group to another member; the old owner stays as an admin."""
-    return _act(chat_id, lambda: chats.transfer_ownership(current_user, chat_id, user_id),
+    return _act(chat_id, lambda: groups.transfer_ownership(current_user, chat_id, user_id),
                 _("Ownership handed over. You are an admin now."))
 
 
@@ -306,7 +306,7 @@ def transfer_ownership(chat_id, user_id):
 @login_required
 def leave(chat_id):
     """Leave a group."""
-    return _act(chat_id, lambda: chats.leave_chat(current_user, chat_id),
+    return _act(chat_id, lambda: groups.leave_chat(current_user, chat_id),
                 _("You left the group."), to_list=True)
 
 
@@ -315,5 +315,5 @@ def leave(chat_id):
 def dissolve(chat_id):
     """Delete a group for everyone, once the owner ticked "I understand"."""
     return _submit(chat_id, DissolveForm(), "dissolve_form",
-                   lambda f: chats.dissolve_chat(current_user, chat_id),
+                   lambda f: groups.dissolve_chat(current_user, chat_id),
                    _("The group was dissolved."), to_list=True)

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ..auth.forms import EmptyForm
 from ..errors import ChatappError
-from ..services import chats, friends
+from ..services import friends, private_chats
 from ..web import flash_error, show_error
 from . import bp
 from .forms import FriendRequestForm, SearchForm
@@ -115,7 +115,7 @@ def message_friend(user_id):
     """Open (creating the first time) the private chat with a friend."""
     if EmptyForm().validate_on_submit():
         try:
-            chat, _created = chats.open_private_chat(current_user, user_id)
+            chat, _created = private_chats.open_private_chat(current_user, user_id)
         except ChatappError as error:
             flash_error(error)
         else:

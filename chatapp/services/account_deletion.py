@@ -20,7 +20,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..files import storage
 from ..models import Message, MsgType, User, now
-from . import chats, connections, friends, messages
+from . import connections, friends, groups, messages
 
 
 def deleted_name(user_id: int) -> str:
@@ -41,7 +41,7 @@ def delete_account(user: User, *, by: User, remove_messages: bool = False) -> No
         user = db.session.get(User, user.user_id)
         if user is None or user.deleted_at is not None:
             raise NotFound("No such user.", code="user_not_found")
-        announcements = [chats.withdraw_from_groups(user), friends.drop_all_friendships(user)]
+        announcements = [groups.withdraw_from_groups(user), friends.drop_all_friendships(user)]
         if remove_messages:
             announcements.append(messages.erase_messages_of(user, by))
         old_avatar = user.user_icon

@@ -2,8 +2,8 @@
 can read there, and their files (GDPR-style "download my data").
 
 What goes in follows the app's read rules, not rules of its own: a chat is in the export when
-the user has a membership of it, which is what lets them read its history (``history`` in
-``messages.py``); a group they left or were removed from is not theirs any more. A recalled
+the user has a membership of it, which is what lets them read its history
+(``messages.history``); a group they left or were removed from is not theirs any more. A recalled
 message is exported only as the fact of its recall, never its text or file.
 
 The zip is written to a temporary file and each chat's messages are read in batches by

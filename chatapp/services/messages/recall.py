@@ -1,0 +1,78 @@
+"""Recall: a message withdrawn by its sender or a group's moderator, and the erasure of
+everything a deleted account sent."""
+
+from flask import current_app
+from sqlalchemy import select
+
+from ... import events, payloads, search
+from ...access import access_chat
+from ...database import write_transaction
+from ...errors import Conflict, Forbidden, ValidationError
+from ...extensions import db
+from ...files import storage
+from ...models import Message, MsgType, Privilege, User, now
+from .history import _message_in
+
+
+def recall_message(user: User, chat_id, msg_id) -> dict:
+    """Withdraw a message: the sender within the recall window, or a group's owner or admin
+    at any time. Its text and file are gone; a placeholder stays in its place. Returns the
+    placeholder as members receive it."""
+    window = current_app.config["RECALL_WINDOW_SECONDS"]
+    with write_transaction():
+        membership = access_chat(user, chat_id)
+        message = _message_in(membership.chat_id, msg_id)
+        if message.msg_type == MsgType.SYSTEM:
+            raise ValidationError("Notices cannot be recalled.", code="cannot_recall_notice")
+        if message.recalled_at is not None:
+            raise Conflict("That message was already recalled.", code="already_recalled")
+        moderator = (not membership.chat.is_private
+                     and membership.privilege in (Privilege.OWNER, Privilege.ADMIN))
+        if not moderator:
+            if message.sender_id != user.user_id:
+                raise Forbidden("You can only recall your own messages.",
+                                code="not_your_message")
+            if now() - message.create_time > window:
+                raise Forbidden(f"Messages can be recalled for {window // 60} minutes only.",
+                                code="recall_window_passed")
+        old_file = message.msg_file
+        search.unindex_messages([message.msg_id])
+        message.msg_text, message.msg_file = "", None
+        message.recalled_at, message.recalled_by = now(), user.user_id
+        message.update_time = message.recalled_at
+    for name in _files_of(old_file):
+        storage.remove(name)
+    payload = payloads.message(message)
+    events.message_recalled(payload)
+    return payload
+
+
+def _files_of(stored: str | None) -> list[str]:
+    """The stored files behind a message (the file, and its thumbnail when there is one)."""
+    if not stored:
+        return []
+    return [stored, storage.thumbnail_name(stored)]
+
+
+def erase_messages_of(user: User, by: User):
+    """Inside the caller's write transaction: remove the text and files of every message
+    ``user`` sent, as a recall by ``by`` (an administrator deleting the account with its
+    messages). Returns what to announce after the commit."""
+    erased = list(db.session.scalars(select(Message).where(
+        Message.sender_id == user.user_id, Message.msg_type != MsgType.SYSTEM,
+        Message.recalled_at.is_(None))))
+    files = [name for message in erased for name in _files_of(message.msg_file)]
+    search.unindex_messages([message.msg_id for message in erased])
+    stamp = now()
+    for message in erased:
+        message.msg_text, message.msg_file = "", None
+        message.recalled_at, message.recalled_by, message.update_time = stamp, by.user_id, stamp
+
+    def announce() -> None:
+        for name in files:
+            storage.remove(name)
+        for message in erased:
+            events.message_recalled(payloads.message(message))
+
+    return announce
+

@@ -1,0 +1,188 @@
+"""Sending a message: text checks, the idempotent send with its write transaction, and
+``append_message``, which gives a message the chat's next position."""
+
+import re
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from ... import events, observability, payloads, rate_limits, search
+from ...access import access_chat, private_peer
+from ...database import write_transaction
+from ...errors import Conflict, Forbidden, RateLimited, ValidationError
+from ...extensions import db
+from ...models import MSG_TEXT_MAX, Chat, Membership, Message, MsgType, User, now
+from ..friends import are_friends
+from .read import advance_read_position
+
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+# Control characters other than tab and newline have no place in a chat message.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
+                   client_msg_id: str | None = None, msg_file: str | None = None,
+                   **file_fields) -> Message:
+    """Add a message at the chat's next position; call inside a write transaction.
+    ``file_fields``: the file's ``file_mime``, ``file_size``, ``file_width``, ``file_height``.
+
+    The counter update takes the chat row's write lock, so positions are handed out in the
+    order transactions commit, on SQLite and on PostgreSQL with several processes alike.
+
+    Both statements are Core statements on the hot path (the ORM's unit of work and
+    update synchronisation were a third of a send's CPU). The message returned is in the
+    session as if loaded (nothing is flushed for it), so its relationships load as usual;
+    a chat already in the session gets its new position and activity time.
+    """
+    timestamp = now()
+    seq = db.session.execute(
+        update(Chat.__table__)
+        .where(Chat.__table__.c.chat_id == chat_id)
+        .values(last_seq=Chat.__table__.c.last_seq + 1, last_activity=timestamp)
+        .returning(Chat.__table__.c.last_seq)
+    ).scalar_one()
+    chat = db.session.identity_map.get(identity_key(Chat, chat_id))
+    if chat is not None:
+        set_committed_value(chat, "last_seq", seq)
+        set_committed_value(chat, "last_activity", timestamp)
+    values = {"chat_id": chat_id, "sender_id": sender_id, "seq": seq, "msg_type": msg_type,
+              "msg_text": text, "msg_file": msg_file, "client_msg_id": client_msg_id,
+              "create_time": timestamp, "update_time": timestamp, "recalled_at": None,
+              "recalled_by": None, "file_mime": None, "file_size": None, "file_width": None,
+              "file_height": None, **file_fields}
+    table = Message.__table__
+    msg_id = db.session.execute(insert(table).values(values).returning(table.c.msg_id)
+                                ).scalar_one()
+    message = Message(msg_id=msg_id, **values)
+    make_transient_to_detached(message)
+    db.session.add(message)
+    search.index_message(message)
+    return message
+
+
+def clean_text(text) -> str:
+    """Message text as stored: newlines normalised, trimmed, 1 to 1,000 characters."""
+    if not isinstance(text, str):
+        raise ValidationError("A message is text.", code="invalid_text", field="text")
+    text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        raise ValidationError("A message cannot be empty.", code="empty_message", field="text")
+    if len(text) > MSG_TEXT_MAX:
+        raise ValidationError(f"A message has at most {MSG_TEXT_MAX} characters.",
+                              code="message_too_long", field="text")
+    return text
+
+
+def check_client_msg_id(client_msg_id) -> str:
+    if not isinstance(client_msg_id, str) or not _CLIENT_ID_RE.fullmatch(client_msg_id):
+        raise ValidationError("client_msg_id is 1 to 64 letters, digits or _ . : -",
+                              code="invalid_client_msg_id", field="client_msg_id")
+    return client_msg_id
+
+
+def ensure_can_post(user: User, membership: Membership) -> None:
+    """Refuse new messages in a private chat whose friendship has ended."""
+    chat = membership.chat
+    if chat.is_private:
+        peer = private_peer(chat, user)
+        if peer is None or not are_friends(user.user_id, peer.user_id):
+            raise Forbidden("You are no longer friends; add them again to send messages.",
+                            code="not_friends")
+
+
+def may_post(user: User, membership: Membership) -> bool:
+    """Whether ``user`` may send in the chat now: what ``ensure_can_post`` would allow."""
+    try:
+        ensure_can_post(user, membership)
+    except Forbidden:
+        return False
+    return True
+
+
+def _earlier_send(user: User, client_msg_id: str, chat_id) -> Message | None:
+    message = db.session.scalar(select(Message).where(
+        Message.sender_id == user.user_id, Message.client_msg_id == client_msg_id))
+    if message is not None and message.chat_id != chat_id:
+        raise Conflict("That client_msg_id was already used in another chat.",
+                       code="client_msg_id_reused", field="client_msg_id")
+    return message
+
+
+def _retry_answer(user: User, client_msg_id: str, chat_id) -> tuple[dict, bool] | None:
+    """The answer to a retry of a message already stored, or None when there is none."""
+    earlier = _earlier_send(user, client_msg_id, chat_id)
+    return None if earlier is None else (payloads.message(earlier), False)
+
+
+def check_can_send(user: User, chat_id, client_msg_id) -> tuple[dict, bool] | None:
+    """Before any expensive work: refuse what ``send`` would refuse, and return the answer to
+    a retry of a message already stored."""
+    membership = access_chat(user, chat_id)
+    earlier = _retry_answer(user, client_msg_id, membership.chat_id)
+    if earlier is None:
+        ensure_can_post(user, membership)
+    return earlier
+
+
+def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
+         ) -> tuple[dict, bool]:
+    """Store the message ``build(membership)`` makes, then tell the chat; returns
+    (the message as members receive it, created). ``build`` runs inside the write transaction.
+
+    A retry with the same ``client_msg_id`` returns the stored message and tells nobody again.
+    Each send counts against the user's ``spend`` rate limits; a retry of a stored message is
+    never refused for them.
+    Sending counts as reading: the sender's read position moves to their message, and
+    ``message_created`` says so (``sender_read_seq``) instead of a second event.
+
+    The hot path (docs/architecture.md, "The send path"): one write transaction of six
+    statements, no look-up of earlier sends (the unique key on (sender, client_msg_id) finds a
+    retry: its insert fails, and only then is the stored message read), and the payload is
+    built before the commit from values in hand, once for the event and the answer.
+    """
+    try:
+        rate_limits.spend(user.user_id, *spend)  # before the write lock: see rate_limits.spend
+    except RateLimited:
+        # Over the limit: answer without taking the write lock, so that a flood from one
+        # person costs the others' sends nothing. A retry of a stored message still gets it.
+        earlier = _retry_answer(user, client_msg_id, access_chat(user, chat_id).chat_id)
+        if earlier is None:
+            raise
+        return earlier
+    sender = payloads.user_public(user)  # loaded for this request: no reload after the commit
+    try:
+        with write_transaction(keep=user):
+            membership = access_chat(user, chat_id)
+            try:
+                ensure_can_post(user, membership)
+            except Forbidden:
+                # A retry of a message stored before the friendship ended is still answered.
+                earlier = _retry_answer(user, client_msg_id, membership.chat_id)
+                if earlier is None:
+                    raise
+                return earlier
+            message = build(membership)
+            advance_read_position(membership, message.seq, own_message=message)
+            payload = payloads.message(message, sender=sender)
+    except IntegrityError:
+        # A retry: the unique key refused a second message with this client_msg_id (sent
+        # before, or just now on another process). Nothing was written; answer with the first.
+        db.session.rollback()
+        earlier = _retry_answer(user, client_msg_id, chat_id)
+        if earlier is None:
+            raise
+        return earlier
+    observability.count_message_stored(payload)
+    events.message_created(payload, sender_read_seq=payload["seq"])
+    return payload, True
+
+
+def post_message(user: User, chat_id, text, client_msg_id) -> tuple[dict, bool]:
+    """Send a text message; returns (message payload, created)."""
+    text = clean_text(text)
+    client_msg_id = check_client_msg_id(client_msg_id)
+    return send(user, chat_id, client_msg_id, lambda membership: append_message(
+        membership.chat_id, user.user_id, MsgType.TEXT, text, client_msg_id))
