@@ -190,7 +190,7 @@ def measure(url: str, instance: Path, rounds: int) -> dict:
 
     from chatapp.extensions import db
     from chatapp.models import User
-    from chatapp.services.search import search_messages
+    from chatapp.search.service import search_messages
 
     app = _app(url, instance)
     results = {}

@@ -106,7 +106,7 @@ def register_blueprints(app: Flask) -> None:
     """Pages and JSON endpoints, and the headers every response carries."""
     from . import admin, auth, chats, friends, main
     from .files import views as files
-    from .searchpage import bp as search_page
+    from .search import views as search
     from .security import register_security_headers
     from .templating import register_template_helpers
 
@@ -118,7 +118,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(chats.bp)
     app.register_blueprint(chats.api)
     app.register_blueprint(files.bp)
-    app.register_blueprint(search_page)
+    app.register_blueprint(search.bp)
     app.register_blueprint(admin.bp)
     register_security_headers(app)
     register_template_helpers(app)

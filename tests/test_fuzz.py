@@ -23,7 +23,7 @@ from chatapp import schemas
 from chatapp.auth import forms as auth_forms
 from chatapp.chats import forms as chat_forms
 from chatapp.friends import forms as friend_forms
-from chatapp.searchpage import forms as search_forms
+from chatapp.search import forms as search_forms
 from chatapp.sockets import EVENTS
 from tests.conftest import PASSWORD, ApiClient
 from tests.url_rules import fill, placeholders, routes
@@ -61,8 +61,8 @@ BODY_FIELDS = {endpoint: fields(model) for endpoint, model in {
 }.items()}
 QUERY_FIELDS = {
     "chats_api.history": fields(schemas.HistoryQuery),
-    "chats_api.search_messages": fields(schemas.SearchQuery),
-    "searchpage.search_page": fields(schemas.SearchQuery),
+    "search.search_messages": fields(schemas.SearchQuery),
+    "search.search_page": fields(schemas.SearchQuery),
     "friends_api.search_users": ["q", "after", "limit"], "friends.friends_page": ["q", "after"],
     "chats.chat_page": ["around"], "auth.login": ["next"], "files.avatar": ["v"],
 }

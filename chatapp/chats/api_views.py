@@ -15,11 +15,10 @@ from ..schemas import (
     ReadPositionIn,
     RenameIn,
     RoleIn,
-    SearchQuery,
     TransferIn,
     load,
 )
-from ..services import chats, groups, messages, private_chats, search
+from ..services import chats, groups, messages, private_chats
 from . import api
 
 
@@ -136,17 +135,6 @@ def post_message(chat_id):
     message, created = messages.post_message(current_user, chat_id, data.text,
                                              data.client_msg_id)
     return jsonify(message=message, created=created), 201 if created else 200
-
-
-@api.get("/search")
-@login_required
-def search_messages():
-    """Search the messages of the user's chats (see docs/api.md for the query syntax)."""
-    query = load(SearchQuery, request.args.to_dict())
-    return jsonify(search.search_messages(
-        current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
-        kind=query.kind, date_from=query.date_from, date_to=query.date_to,
-        time_zone=query.time_zone, before=query.before, limit=query.limit))
 
 
 @api.post("/chats/<id:chat_id>/files")

@@ -1,8 +1,12 @@
-"""Full-text search of messages, behind one interface.
+"""Message search: the index behind one interface (this module), the service, the blueprint.
 
-Callers use only the names here. The index behind them depends on the database: SQLite FTS5
-(``fts_sqlite``) or a GIN-indexed tsvector table on PostgreSQL (``fts_postgres``); both hold
-the tokens of ``tokens`` and answer the same queries the same way.
+- here: the full-text index of messages (``find``, ``index_message``, ``rebuild``, ...);
+- ``service.py``: ``search_messages``, filters and scoping to the user's chats;
+- ``views.py`` and ``forms.py``: the page ``GET /search`` and ``GET /api/search``.
+
+Callers of the index use only the names here, never a backend. The index behind them depends
+on the database: SQLite FTS5 (``fts_sqlite``) or a GIN-indexed tsvector table on PostgreSQL
+(``fts_postgres``); both hold the tokens of ``tokens`` and answer the same queries the same way.
 Writes happen inside the caller's transaction, so the index never disagrees with the messages.
 """
 

@@ -1,4 +1,7 @@
-"""Searching the messages a user can read."""
+"""Searching the messages a user can read: filters, scoping to the user's chats, result shapes.
+
+The index is reached through the façade (``chatapp.search``), never a backend.
+"""
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -13,7 +16,7 @@ from ..access import access_chat
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Chat, Membership, Message, User
-from .chats import private_peers
+from ..services.chats import private_peers
 
 PAGE_MAX = 50
 DAY_SECONDS = 86400

@@ -1,16 +1,18 @@
-"""The message search page (``GET /search``): the form of the top bar, filters and results."""
+"""Message search over HTTP: the page ``GET /search`` (the top bar's form, filters, results)
+and ``GET /api/search`` for programs; both read the same query and call the same service."""
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import ChatappError
 from ..schemas import SearchQuery, load
-from ..services import chats, friends, search
+from ..services import chats, friends
 from ..web import error_message
+from . import service
 from .forms import MessageSearchForm
 
-bp = Blueprint("searchpage", __name__)
+bp = Blueprint("search", __name__)
 
 # The query string the page reads: the parameters of GET /api/search, bar ``limit``.
 PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "tz", "before")
@@ -53,11 +55,19 @@ def _mark_fields(form: MessageSearchForm, error: ChatappError) -> None:
 
 
 def _search(params: dict) -> dict:
+    """The page of results for a query string's ``params``, checked by ``SearchQuery``."""
     query = load(SearchQuery, params)
-    return search.search_messages(
+    return service.search_messages(
         current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
         kind=query.kind, date_from=query.date_from, date_to=query.date_to,
         time_zone=query.time_zone, before=query.before, limit=query.limit)
+
+
+@bp.get("/api/search")
+@login_required
+def search_messages():
+    """Search the messages of the user's chats (see docs/api.md for the query syntax)."""
+    return jsonify(_search(request.args.to_dict()))
 
 
 @bp.get("/search")
@@ -86,9 +96,9 @@ def search_page():
                     error, status = _error_message(again), again.status
                     _mark_fields(form, again)
     first_page = {k: v for k, v in params.items() if k != "before"}
-    older = (url_for("searchpage.search_page", **first_page, before=found["next"])
+    older = (url_for("search.search_page", **first_page, before=found["next"])
              if found and found["next"] else None)
-    newest = url_for("searchpage.search_page", **first_page) if "before" in params else None
+    newest = url_for("search.search_page", **first_page) if "before" in params else None
     filtered = any(k in params for k in ("chat_id", "sender_id", "kind", "from", "to"))
     return render_template("search/results.html", form=form, query=params.get("q", ""),
                            found=found, error=error, older=older, newest=newest,
