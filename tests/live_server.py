@@ -17,6 +17,8 @@ from pathlib import Path
 
 import requests
 
+from tests.helpers.databases import PG_ADMIN_URL
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 20.0  # seconds until /healthz must answer 200
 
@@ -182,10 +184,6 @@ class HttpApi:
     def cookie_header(self) -> str:
         """The session's cookies as one ``Cookie`` header value (for a Socket.IO client)."""
         return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-
-
-PG_ADMIN_URL = os.environ.get("CHATAPP_TEST_POSTGRES",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 class PostgresUnavailable(RuntimeError):

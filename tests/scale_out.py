@@ -15,7 +15,7 @@ from pathlib import Path
 import redis
 import requests
 
-from tests.conftest import require
+from tests.helpers import require
 from tests.live_server import (
     REPO_ROOT,
     LiveServer,

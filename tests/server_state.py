@@ -8,7 +8,8 @@ import pytest
 
 from chatapp import create_app
 from chatapp.extensions import db
-from tests.conftest import ApiClient, _test_config, image_bytes, require
+from tests.helpers import ApiClient, image_bytes, require
+from tests.helpers.databases import app_config
 from tests.live_server import PostgresUnavailable, postgres_database
 
 
@@ -99,7 +100,7 @@ def instance(tmp_path):
             folder = tmp_path / name
             folder.mkdir()
             url = stack.enter_context(empty_database(engine, folder))
-            app = create_app(_test_config(folder, url) | overrides)
+            app = create_app(app_config(folder, url) | overrides)
             apps.append(app)
             return app
 

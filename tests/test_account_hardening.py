@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import PASSWORD, error_code
+from tests.helpers import PASSWORD, error_code
 
 
 def user_count(app):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from chatapp.commands import users as users_cli
 from chatapp.extensions import db
 from chatapp.models import Chat, FriendRequest, Friendship, Membership, Message, User
-from tests.conftest import ApiClient, error_code, events, image_bytes, uploads_in
+from tests.helpers import ApiClient, error_code, events, image_bytes, uploads_in
 from tests.test_session_revocation import wait_disconnected
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import PASSWORD, error_code, image_bytes, uploads_in
+from tests.helpers import PASSWORD, error_code, image_bytes, uploads_in
 
 
 def user_row(app, user_name):
@@ -323,7 +323,7 @@ def test_avatar_that_is_not_an_image_is_refused(app, api, alice, content, code):
 
 def test_avatar_decompression_bomb_is_refused(make_app, make_user, api):
     app = make_app(IMAGE_MAX_PIXELS=1_000_000)
-    from tests.conftest import ApiClient
+    from tests.helpers import ApiClient
     with app.app_context():
         from chatapp.services import accounts
         accounts.register_user("bomber", PASSWORD)
@@ -340,7 +340,7 @@ def test_avatar_decompression_bomb_is_refused(make_app, make_user, api):
 
 def test_avatar_over_the_size_limit_is_refused(make_app, api):
     app = make_app(AVATAR_MAX_BYTES=10_000)
-    from tests.conftest import ApiClient
+    from tests.helpers import ApiClient
     with app.app_context():
         from chatapp.services import accounts
         accounts.register_user("big", PASSWORD)
@@ -355,7 +355,7 @@ def test_avatar_over_the_size_limit_is_refused(make_app, api):
 
 def test_request_over_max_content_length_is_refused_early(make_app):
     app = make_app(MAX_CONTENT_LENGTH=50_000)
-    from tests.conftest import ApiClient
+    from tests.helpers import ApiClient
     with app.app_context():
         from chatapp.services import accounts
         accounts.register_user("huge", PASSWORD)

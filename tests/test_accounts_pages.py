@@ -8,11 +8,7 @@ from sqlalchemy import select, update
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import PASSWORD, image_bytes, uploads_in
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
+from tests.helpers import PASSWORD, csrf_from, image_bytes, uploads_in
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ import pytest
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import ApiClient, events
+from tests.helpers import ApiClient, events
 from tests.url_rules import fill, placeholders, routes
 
 ROLES = ["owner", "admin", "member", "former", "outsider", "anonymous"]
 
 
 @pytest.fixture
-def group(app, api, befriend, make_user):
+def team_with_roles(app, api, befriend, make_user):
     """alice owns, bob is admin, carol and erin are members, frank left, mallory never joined;
     dave is everyone's friend and in no group (the one to add)."""
     people = {name: make_user(name) for name in
@@ -69,8 +69,8 @@ OUTSIDE = {"former": 404, "outsider": 404, "anonymous": 401}
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", list(ROUTES))
-def test_route_by_role(app, api, group, route, role):
-    chat_id, people = group
+def test_route_by_role(app, api, team_with_roles, route, role):
+    chat_id, people = team_with_roles
     method, path, body, inside = ROUTES[route]
     expected = {**inside, **OUTSIDE}[role]
     ids = {name: person.user_id for name, person in people.items()}
@@ -93,8 +93,8 @@ def test_route_by_role(app, api, group, route, role):
         assert after == before  # a refusal changes nothing
 
 
-def test_admin_removing_an_admin_is_refused_as_forbidden(app, api, group):
-    chat_id, people = group
+def test_admin_removing_an_admin_is_refused_as_forbidden(app, api, team_with_roles):
+    chat_id, people = team_with_roles
     api(people["alice"]).put(f"/api/chats/{chat_id}/members/{people['carol'].user_id}/role",
                              json={"privilege": "admin"})
     response = api(people["bob"]).delete(f"/api/chats/{chat_id}/members/{people['carol'].user_id}")
@@ -103,8 +103,8 @@ def test_admin_removing_an_admin_is_refused_as_forbidden(app, api, group):
 
 
 @pytest.mark.parametrize("role", ["former", "outsider"])
-def test_hidden_chat_looks_exactly_like_a_missing_one(app, api, group, role):
-    chat_id, people = group
+def test_hidden_chat_looks_exactly_like_a_missing_one(app, api, team_with_roles, role):
+    chat_id, people = team_with_roles
     client = client_for(role, people, api, app)
     for method, path in (("GET", "/api/chats/{}"), ("PATCH", "/api/chats/{}"),
                          ("POST", "/api/chats/{}/leave"), ("DELETE", "/api/chats/{}")):
@@ -120,21 +120,21 @@ def test_hidden_chat_looks_exactly_like_a_missing_one(app, api, group, role):
 @pytest.mark.parametrize(("role", "status"), [("owner", 200), ("admin", 200), ("member", 200),
                                               ("former", 404), ("outsider", 404),
                                               ("anonymous", 302)])
-def test_chat_page_by_role(app, api, group, role, status):
-    chat_id, people = group
+def test_chat_page_by_role(app, api, team_with_roles, role, status):
+    chat_id, people = team_with_roles
     assert client_for(role, people, api, app).client.get(f"/chats/{chat_id}").status_code == status
 
 
-def test_chat_list_shows_only_ones_own_chats(app, api, group):
-    chat_id, people = group
+def test_chat_list_shows_only_ones_own_chats(app, api, team_with_roles):
+    chat_id, people = team_with_roles
     for name, sees in (("alice", True), ("carol", True), ("frank", False), ("mallory", False)):
         listed = [c["chat_id"] for c in api(people[name]).get("/api/chats").get_json()["chats"]]
         assert (chat_id in listed) is sees
 
 
-def test_events_reach_members_only(app, api, sio, group):
+def test_events_reach_members_only(app, api, sio, team_with_roles):
     """Every change event of the group reaches current members' sockets and nobody else's."""
-    chat_id, people = group
+    chat_id, people = team_with_roles
     socks = {name: sio(api(people[name])) for name in ("alice", "bob", "carol", "frank",
                                                        "mallory", "dave")}
     anonymous = sio(ApiClient(app.test_client()))

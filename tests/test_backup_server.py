@@ -11,7 +11,7 @@ import time
 import pytest
 import socketio
 
-from tests.conftest import PASSWORD, image_bytes, require
+from tests.helpers import PASSWORD, image_bytes, require
 from tests.live_server import (
     TEST_ENV,
     HttpApi,

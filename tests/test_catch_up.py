@@ -1,7 +1,7 @@
 """Server-side catch-up (the ``catch_up`` event): after a reconnect, a client sends its last
 contiguous position per chat and gets what it missed, in order, exactly once."""
 
-from tests.conftest import events
+from tests.helpers import events
 
 
 def send(sock, chat_id, n):

@@ -6,15 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from chatapp.extensions import db
-from chatapp.models import Chat, Membership, Message
-from tests.conftest import events
-
-
-def roles(app, chat_id):
-    with app.app_context():
-        return dict(db.session.execute(
-            select(Membership.user_id, Membership.privilege).where(Membership.chat_id == chat_id)
-        ).all())
+from chatapp.models import Chat, Message
+from tests.helpers import error_code, events, roles
 
 
 def notices(app, chat_id):
@@ -23,21 +16,6 @@ def notices(app, chat_id):
         rows = db.session.scalars(select(Message).where(Message.chat_id == chat_id)
                                   .order_by(Message.seq))
         return [(m.seq, n.describe(n.decode(m.msg_text))) for m in rows]
-
-
-def code(response):
-    return response.get_json()["error"]["code"]
-
-
-@pytest.fixture
-def team(app, api, befriend, alice, bob, carol):
-    """A group "Team" owned by alice with bob and carol as members (all alice's friends)."""
-    befriend(alice, bob)
-    befriend(alice, carol)
-    response = api(alice).post("/api/chats", json={"chat_name": "Team",
-                                                   "member_ids": [bob.user_id, carol.user_id]})
-    assert response.status_code == 201
-    return response.get_json()["chat"]["chat_id"]
 
 
 # --- private chats -------------------------------------------------------------------------
@@ -96,9 +74,9 @@ def test_database_allows_one_private_chat_per_pair(app):
 
 def test_private_chat_needs_a_friend(api, alice, bob):
     response = api(alice).post("/api/chats/private", json={"user_id": bob.user_id})
-    assert response.status_code == 403 and code(response) == "not_friends"
+    assert response.status_code == 403 and error_code(response) == "not_friends"
     response = api(alice).post("/api/chats/private", json={"user_id": alice.user_id})
-    assert response.status_code == 400 and code(response) == "cannot_chat_self"
+    assert response.status_code == 400 and error_code(response) == "cannot_chat_self"
 
 
 def test_private_chat_history_stays_after_unfriending_but_posting_is_refused(
@@ -126,7 +104,7 @@ def test_private_chat_history_stays_after_unfriending_but_posting_is_refused(
         ensure_can_post(user, access_chat(user, chat_id))  # friends again: allowed
 
 
-def test_chat_details_say_whether_the_viewer_can_send(api, befriend, team, alice, bob):
+def test_chat_details_say_whether_the_viewer_can_send(api, befriend, group, alice, bob):
     a, b = api(alice), api(bob)  # friends, through the team
     chat_id = a.post("/api/chats/private", json={"user_id": bob.user_id}).get_json()["chat"][
         "chat_id"]
@@ -134,7 +112,7 @@ def test_chat_details_say_whether_the_viewer_can_send(api, befriend, team, alice
     a.delete(f"/api/friends/{bob.user_id}")
     for person in (a, b):  # both sides: the friendship is gone
         assert person.get(f"/api/chats/{chat_id}").get_json()["chat"]["can_send"] is False
-    assert b.get(f"/api/chats/{team}").get_json()["chat"]["can_send"] is True  # a group
+    assert b.get(f"/api/chats/{group}").get_json()["chat"]["can_send"] is True  # a group
     befriend(alice, bob)
     assert b.get(f"/api/chats/{chat_id}").get_json()["chat"]["can_send"] is True
 
@@ -148,7 +126,7 @@ def test_private_chats_have_no_group_operations(app, api, befriend, alice, bob):
                      a.post(f"/api/chats/{chat_id}/leave"),
                      a.delete(f"/api/chats/{chat_id}"),
                      a.delete(f"/api/chats/{chat_id}/members/{bob.user_id}")):
-        assert response.status_code == 400 and code(response) == "not_a_group"
+        assert response.status_code == 400 and error_code(response) == "not_a_group"
     assert len(roles(app, chat_id)) == 2
 
 
@@ -192,151 +170,154 @@ def test_create_group_input(app, api, alice, payload, status, error):
     response = api(alice).post("/api/chats", json=payload)
     assert response.status_code == status
     if error:
-        assert code(response) == error
+        assert error_code(response) == error
 
 
 def test_create_group_only_with_friends(app, api, befriend, alice, bob, mallory):
     befriend(alice, bob)
     response = api(alice).post("/api/chats", json={"chat_name": "Team",
                                                    "member_ids": [bob.user_id, mallory.user_id]})
-    assert response.status_code == 403 and code(response) == "not_friends"
+    assert response.status_code == 403 and error_code(response) == "not_friends"
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Chat)) == 0
 
 
-def test_rename(app, api, sio, team, alice, bob, carol):
+def test_rename(app, api, sio, group, alice, bob, carol):
     c_sock = sio(api(carol))
-    response = api(alice).patch(f"/api/chats/{team}", json={"chat_name": "Core"})
+    response = api(alice).patch(f"/api/chats/{group}", json={"chat_name": "Core"})
     assert response.get_json()["chat"]["chat_name"] == "Core"
-    assert events(c_sock, "chat_renamed") == [{"chat_id": team, "chat_name": "Core"}]
-    assert notices(app, team)[-1][1] == "alice renamed the group to “Core”"
+    assert events(c_sock, "chat_renamed") == [{"chat_id": group, "chat_name": "Core"}]
+    assert notices(app, group)[-1][1] == "alice renamed the group to “Core”"
 
 
-def test_add_and_remove_member_moves_live_sockets(app, api, sio, befriend, team, alice, bob,
+def test_add_and_remove_member_moves_live_sockets(app, api, sio, befriend, group, alice, bob,
                                                   carol, make_user):
     dave = make_user("dave")
     befriend(alice, dave)
     a, d = api(alice), api(dave)
     d_sock, d_tab2, b_sock = sio(d), sio(d), sio(api(bob))
-    added = a.post(f"/api/chats/{team}/members", json={"user_ids": [dave.user_id]})
+    added = a.post(f"/api/chats/{group}/members", json={"user_ids": [dave.user_id]})
     assert added.status_code == 200
-    assert roles(app, team)[dave.user_id] == "member"
+    assert roles(app, group)[dave.user_id] == "member"
     for sock in (d_sock, d_tab2):
         names = [name for name, _ in events(sock)]
         assert "chat_created" in names and "message_created" in names
     assert events(b_sock, "member_added")[0]["member"]["user"]["user_name"] == "dave"
 
     # Both of dave's tabs are now in the chat's room: they hear the next change.
-    a.patch(f"/api/chats/{team}", json={"chat_name": "Core"})
-    assert events(d_sock, "chat_renamed") == [{"chat_id": team, "chat_name": "Core"}]
-    assert events(d_tab2, "chat_renamed") == [{"chat_id": team, "chat_name": "Core"}]
+    a.patch(f"/api/chats/{group}", json={"chat_name": "Core"})
+    assert events(d_sock, "chat_renamed") == [{"chat_id": group, "chat_name": "Core"}]
+    assert events(d_tab2, "chat_renamed") == [{"chat_id": group, "chat_name": "Core"}]
 
-    assert a.delete(f"/api/chats/{team}/members/{dave.user_id}").status_code == 204
-    assert dave.user_id not in roles(app, team)
+    assert a.delete(f"/api/chats/{group}/members/{dave.user_id}").status_code == 204
+    assert dave.user_id not in roles(app, group)
     removed = events(d_sock, "member_removed")
-    assert removed == [{"chat_id": team, "user_id": dave.user_id, "reason": "removed"}]
+    assert removed == [{"chat_id": group, "user_id": dave.user_id, "reason": "removed"}]
     events(d_tab2)
     # After removal dave's live sockets get nothing more from the chat.
-    a.patch(f"/api/chats/{team}", json={"chat_name": "Secret plans"})
+    a.patch(f"/api/chats/{group}", json={"chat_name": "Secret plans"})
     assert events(d_sock) == [] and events(d_tab2) == []
     assert events(b_sock, "chat_renamed")[-1]["chat_name"] == "Secret plans"
-    assert d.get(f"/api/chats/{team}").status_code == 404
+    assert d.get(f"/api/chats/{group}").status_code == 404
 
 
-def test_a_socket_connecting_later_joins_its_chats(app, api, sio, team, alice, carol):
+def test_a_socket_connecting_later_joins_its_chats(app, api, sio, group, alice, carol):
     late = sio(api(carol))
-    api(alice).patch(f"/api/chats/{team}", json={"chat_name": "Later"})
-    assert events(late, "chat_renamed") == [{"chat_id": team, "chat_name": "Later"}]
+    api(alice).patch(f"/api/chats/{group}", json={"chat_name": "Later"})
+    assert events(late, "chat_renamed") == [{"chat_id": group, "chat_name": "Later"}]
 
 
-def test_add_member_refusals(app, api, befriend, team, alice, bob, mallory, make_user):
+def test_add_member_refusals(app, api, befriend, group, alice, bob, mallory, make_user):
     a = api(alice)
-    assert code(a.post(f"/api/chats/{team}/members", json={"user_ids": [bob.user_id]})) == \
-        "already_member"
-    assert code(a.post(f"/api/chats/{team}/members", json={"user_ids": [mallory.user_id]})) == \
-        "not_friends"
-    assert code(a.post(f"/api/chats/{team}/members", json={"user_ids": []})) == "invalid_members"
-    assert code(a.post(f"/api/chats/{team}/members", json={"user_ids": [999_999]})) == \
+    assert error_code(a.post(f"/api/chats/{group}/members",
+                             json={"user_ids": [bob.user_id]})) == "already_member"
+    assert error_code(a.post(f"/api/chats/{group}/members",
+                             json={"user_ids": [mallory.user_id]})) == "not_friends"
+    assert error_code(a.post(f"/api/chats/{group}/members",
+                             json={"user_ids": []})) == "invalid_members"
+    assert error_code(a.post(f"/api/chats/{group}/members", json={"user_ids": [999_999]})) == \
         "user_not_found"
-    assert len(roles(app, team)) == 3
+    assert len(roles(app, group)) == 3
 
 
-def test_roles_promote_demote_transfer(app, api, sio, team, alice, bob, carol):
+def test_roles_promote_demote_transfer(app, api, sio, group, alice, bob, carol):
     a = api(alice)
     c_sock = sio(api(carol))
-    put = a.put(f"/api/chats/{team}/members/{bob.user_id}/role", json={"privilege": "admin"})
+    put = a.put(f"/api/chats/{group}/members/{bob.user_id}/role", json={"privilege": "admin"})
     assert put.status_code == 200
-    assert roles(app, team)[bob.user_id] == "admin"
-    assert events(c_sock, "role_changed") == [{"chat_id": team, "user_id": bob.user_id,
+    assert roles(app, group)[bob.user_id] == "admin"
+    assert events(c_sock, "role_changed") == [{"chat_id": group, "user_id": bob.user_id,
                                                "privilege": "admin"}]
-    same = a.put(f"/api/chats/{team}/members/{bob.user_id}/role", json={"privilege": "admin"})
-    assert same.status_code == 409 and code(same) == "role_unchanged"
-    owner = a.put(f"/api/chats/{team}/members/{bob.user_id}/role", json={"privilege": "owner"})
-    assert owner.status_code == 400 and code(owner) == "invalid_payload"
-    a.put(f"/api/chats/{team}/members/{bob.user_id}/role", json={"privilege": "member"})
-    assert roles(app, team)[bob.user_id] == "member"
+    same = a.put(f"/api/chats/{group}/members/{bob.user_id}/role", json={"privilege": "admin"})
+    assert same.status_code == 409 and error_code(same) == "role_unchanged"
+    owner = a.put(f"/api/chats/{group}/members/{bob.user_id}/role", json={"privilege": "owner"})
+    assert owner.status_code == 400 and error_code(owner) == "invalid_payload"
+    a.put(f"/api/chats/{group}/members/{bob.user_id}/role", json={"privilege": "member"})
+    assert roles(app, group)[bob.user_id] == "member"
 
-    moved = a.post(f"/api/chats/{team}/owner", json={"user_id": carol.user_id})
+    moved = a.post(f"/api/chats/{group}/owner", json={"user_id": carol.user_id})
     assert moved.status_code == 200
-    assert roles(app, team) == {alice.user_id: "admin", bob.user_id: "member",
+    assert roles(app, group) == {alice.user_id: "admin", bob.user_id: "member",
                                 carol.user_id: "owner"}
-    assert notices(app, team)[-1][1] == "alice made carol the owner"
+    assert notices(app, group)[-1][1] == "alice made carol the owner"
     # The new owner can act as owner, the old one no longer can.
-    assert code(a.delete(f"/api/chats/{team}")) == "insufficient_role"
-    assert api(carol).put(f"/api/chats/{team}/members/{alice.user_id}/role",
+    assert error_code(a.delete(f"/api/chats/{group}")) == "insufficient_role"
+    assert api(carol).put(f"/api/chats/{group}/members/{alice.user_id}/role",
                           json={"privilege": "member"}).status_code == 200
 
 
-def test_admin_limits(app, api, befriend, team, alice, bob, carol, make_user):
+def test_admin_limits(app, api, befriend, group, alice, bob, carol, make_user):
     a = api(alice)
-    a.put(f"/api/chats/{team}/members/{bob.user_id}/role", json={"privilege": "admin"})
-    a.put(f"/api/chats/{team}/members/{carol.user_id}/role", json={"privilege": "admin"})
+    a.put(f"/api/chats/{group}/members/{bob.user_id}/role", json={"privilege": "admin"})
+    a.put(f"/api/chats/{group}/members/{carol.user_id}/role", json={"privilege": "admin"})
     b = api(bob)
-    assert code(b.delete(f"/api/chats/{team}/members/{carol.user_id}")) == "insufficient_role"
-    assert code(b.delete(f"/api/chats/{team}/members/{alice.user_id}")) == "insufficient_role"
-    assert code(b.put(f"/api/chats/{team}/members/{bob.user_id}/role",
+    assert error_code(b.delete(f"/api/chats/{group}/members/{carol.user_id}")
+                      ) == "insufficient_role"
+    assert error_code(b.delete(f"/api/chats/{group}/members/{alice.user_id}")
+                      ) == "insufficient_role"
+    assert error_code(b.put(f"/api/chats/{group}/members/{bob.user_id}/role",
                       json={"privilege": "member"})) == "insufficient_role"
-    assert code(b.post(f"/api/chats/{team}/owner", json={"user_id": bob.user_id})) == \
+    assert error_code(b.post(f"/api/chats/{group}/owner", json={"user_id": bob.user_id})) == \
         "insufficient_role"
-    a.put(f"/api/chats/{team}/members/{carol.user_id}/role", json={"privilege": "member"})
-    assert b.delete(f"/api/chats/{team}/members/{carol.user_id}").status_code == 204
-    assert roles(app, team) == {alice.user_id: "owner", bob.user_id: "admin"}
+    a.put(f"/api/chats/{group}/members/{carol.user_id}/role", json={"privilege": "member"})
+    assert b.delete(f"/api/chats/{group}/members/{carol.user_id}").status_code == 204
+    assert roles(app, group) == {alice.user_id: "owner", bob.user_id: "admin"}
 
 
-def test_leave_rules(app, api, sio, team, alice, bob, carol):
+def test_leave_rules(app, api, sio, group, alice, bob, carol):
     a, b, c = api(alice), api(bob), api(carol)
     a_sock = sio(a)
-    stay = a.post(f"/api/chats/{team}/leave")
-    assert stay.status_code == 409 and code(stay) == "owner_must_transfer"
-    assert c.post(f"/api/chats/{team}/leave").status_code == 204
-    assert events(a_sock, "member_removed") == [{"chat_id": team, "user_id": carol.user_id,
+    stay = a.post(f"/api/chats/{group}/leave")
+    assert stay.status_code == 409 and error_code(stay) == "owner_must_transfer"
+    assert c.post(f"/api/chats/{group}/leave").status_code == 204
+    assert events(a_sock, "member_removed") == [{"chat_id": group, "user_id": carol.user_id,
                                                  "reason": "left"}]
-    assert notices(app, team)[-1][1] == "carol left"
-    assert b.post(f"/api/chats/{team}/leave").status_code == 204
+    assert notices(app, group)[-1][1] == "carol left"
+    assert b.post(f"/api/chats/{group}/leave").status_code == 204
     # The owner is alone now: leaving dissolves the group.
-    assert a.post(f"/api/chats/{team}/leave").status_code == 204
-    assert events(a_sock, "chat_dissolved") == [{"chat_id": team}]
+    assert a.post(f"/api/chats/{group}/leave").status_code == 204
+    assert events(a_sock, "chat_dissolved") == [{"chat_id": group}]
     with app.app_context():
-        assert db.session.get(Chat, team) is None
+        assert db.session.get(Chat, group) is None
 
 
-def test_dissolve_removes_the_chat_for_everyone(app, api, sio, team, alice, bob):
+def test_dissolve_removes_the_chat_for_everyone(app, api, sio, group, alice, bob):
     b_sock = sio(api(bob))
-    assert code(api(bob).delete(f"/api/chats/{team}")) == "insufficient_role"
-    assert api(alice).delete(f"/api/chats/{team}").status_code == 204
-    assert events(b_sock, "chat_dissolved") == [{"chat_id": team}]
+    assert error_code(api(bob).delete(f"/api/chats/{group}")) == "insufficient_role"
+    assert api(alice).delete(f"/api/chats/{group}").status_code == 204
+    assert events(b_sock, "chat_dissolved") == [{"chat_id": group}]
     with app.app_context():
-        assert db.session.get(Chat, team) is None
+        assert db.session.get(Chat, group) is None
         assert db.session.scalar(select(db.func.count()).select_from(Message)) == 0
-    assert api(bob).get(f"/api/chats/{team}").status_code == 404
+    assert api(bob).get(f"/api/chats/{group}").status_code == 404
     assert api(bob).get("/api/chats").get_json()["chats"] == []
 
 
-def test_chat_list(api, team, befriend, alice, bob):
+def test_chat_list(api, group, befriend, alice, bob):
     a = api(alice)
     a.post("/api/chats/private", json={"user_id": bob.user_id})
     listed = a.get("/api/chats").get_json()["chats"]
     assert [c["chat_name"] for c in listed] == ["bob", "Team"]  # newest activity first
     assert [c["privilege"] for c in listed] == ["member", "owner"]
-    a.patch(f"/api/chats/{team}", json={"chat_name": "Team 2"})  # a notice: new activity
+    a.patch(f"/api/chats/{group}", json={"chat_name": "Team 2"})  # a notice: new activity
     assert [c["chat_name"] for c in a.get("/api/chats").get_json()["chats"]] == ["Team 2", "bob"]

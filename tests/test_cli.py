@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def run(app, *args, input=None):
@@ -18,7 +18,7 @@ def test_create_user_with_prompted_password(app, api):
                  input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert "Created user frank" in result.output
-    from tests.conftest import Person
+    from tests.helpers import Person
     api(Person(0, "frank"))  # can log in with that password
 
 

@@ -80,15 +80,25 @@ def test_write_transaction_takes_the_write_lock_up_front(app):
 
 @pytest.mark.sqlite_only
 def test_reads_do_not_take_the_write_lock(app):
+    """While the session holds a read transaction, another connection can take the write lock
+    and commit."""
     db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     with app.app_context():
-        db.session.scalar(text("SELECT count(*) FROM users"))  # a read transaction is open
+        db.session.scalar(text("SELECT count(*) FROM users"))
+        assert db.session().in_transaction()  # the read transaction is open
         other = sqlite3.connect(db_file, timeout=0.05)
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("INSERT INTO chats (chat_name, create_time, is_private) VALUES ('x', 0, 0)")
-        other.commit()
-        other.close()
+        try:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise AssertionError(f"a read holds the write lock: {exc}") from exc
+            other.execute("INSERT INTO chats (chat_name, create_time, is_private) "
+                          "VALUES ('x', 0, 0)")
+            other.commit()
+        finally:
+            other.close()
         db.session.rollback()
+        assert db.session.scalar(text("SELECT count(*) FROM chats WHERE chat_name = 'x'")) == 1
 
 
 def test_concurrent_writers_wait_instead_of_failing(app):

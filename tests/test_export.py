@@ -12,7 +12,7 @@ from chatapp.extensions import db, limiter
 from chatapp.models import Message
 from chatapp.services import accounts
 from chatapp.services import export as export_service
-from tests.conftest import PASSWORD, ApiClient, Person, error_code, image_bytes
+from tests.helpers import PASSWORD, ApiClient, Person, error_code, image_bytes
 
 
 def download(client, url="/api/me/export"):

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import Message
-from tests.conftest import events, image_bytes, uploads_in
+from tests.helpers import events, image_bytes, uploads_in
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def group(api, befriend, alice, bob):
+def files_group(api, befriend, alice, bob):
+    """"Files": a group alice owns with bob as its other member. Its id."""
     befriend(alice, bob)
     response = api(alice).post("/api/chats", json={"chat_name": "Files",
                                                    "member_ids": [bob.user_id]})
@@ -57,11 +58,11 @@ def fixture(name):
     ],
     ids=["png", "jpeg", "gif", "mp3", "wav", "mp4", "webm", "pdf", "text"],
 )
-def test_kind_comes_from_the_content(app, api, sio, group, alice, bob, content, name, kind,
+def test_kind_comes_from_the_content(app, api, sio, files_group, alice, bob, content, name, kind,
                                      mime):
     b = sio(api(bob))
     events(b)
-    response = upload(api(alice), group, content(), name)
+    response = upload(api(alice), files_group, content(), name)
     assert response.status_code == 201, response.get_json()
     message = response.get_json()["message"]
     assert message["msg_type"] == kind
@@ -73,9 +74,9 @@ def test_kind_comes_from_the_content(app, api, sio, group, alice, bob, content, 
     assert served.status_code == 200 and served.data == content()
 
 
-def test_image_gets_a_bounded_thumbnail_and_its_dimensions(app, api, group, alice, bob):
-    message = upload(api(alice), group, image_bytes("PNG", (1600, 900)), "wide.png").get_json()[
-        "message"]
+def test_image_gets_a_bounded_thumbnail_and_its_dimensions(app, api, files_group, alice, bob):
+    message = upload(api(alice), files_group, image_bytes("PNG", (1600, 900)),
+                     "wide.png").get_json()["message"]
     assert (message["file"]["width"], message["file"]["height"]) == (1600, 900)
     thumb = api(bob).get(message["file"]["thumbnail_url"])
     assert thumb.status_code == 200 and thumb.mimetype == "image/webp"
@@ -84,13 +85,13 @@ def test_image_gets_a_bounded_thumbnail_and_its_dimensions(app, api, group, alic
     assert len(stored_files(app)) == 2  # the file and its thumbnail
 
 
-def test_sideways_photo_reports_its_upright_size(api, group, alice):
+def test_sideways_photo_reports_its_upright_size(api, files_group, alice):
     image = Image.new("RGB", (400, 300), (10, 200, 10))
     exif = image.getexif()
     exif[0x0112] = 6  # orientation: rotate 90 degrees to show
     out = io.BytesIO()
     image.save(out, format="JPEG", exif=exif)
-    message = upload(api(alice), group, out.getvalue(), "portrait.jpg").get_json()["message"]
+    message = upload(api(alice), files_group, out.getvalue(), "portrait.jpg").get_json()["message"]
     assert (message["file"]["width"], message["file"]["height"]) == (300, 400)
     thumb = Image.open(io.BytesIO(api(alice).get(message["file"]["thumbnail_url"]).data))
     assert thumb.size == (240, 320)  # the thumbnail is upright too
@@ -106,9 +107,9 @@ def test_sideways_photo_reports_its_upright_size(api, group, alice):
     ],
     ids=["html-named-png", "svg-with-script", "png-header-then-html"],
 )
-def test_files_that_lie_about_their_type_are_downloads(app, api, group, alice, bob, content,
+def test_files_that_lie_about_their_type_are_downloads(app, api, files_group, alice, bob, content,
                                                        name):
-    message = upload(api(alice), group, content, name).get_json()["message"]
+    message = upload(api(alice), files_group, content, name).get_json()["message"]
     assert message["msg_type"] == "others"
     assert message["file"]["thumbnail_url"] is None
     served = api(bob).get(message["file"]["url"])
@@ -120,9 +121,9 @@ def test_files_that_lie_about_their_type_are_downloads(app, api, group, alice, b
     assert api(bob).get(f"/files/{message['msg_id']}/thumbnail").status_code == 404
 
 
-def test_media_is_inline_with_ranges_and_caching(app, api, group, alice, bob):
+def test_media_is_inline_with_ranges_and_caching(app, api, files_group, alice, bob):
     video = fixture("clip.mp4")
-    message = upload(api(alice), group, video, "clip.mp4").get_json()["message"]
+    message = upload(api(alice), files_group, video, "clip.mp4").get_json()["message"]
     client = api(bob)
     full = client.get(message["file"]["url"])
     assert full.headers["Content-Disposition"].startswith("inline")
@@ -154,8 +155,8 @@ def test_media_is_inline_with_ranges_and_caching(app, api, group, alice, bob):
     ids=["dotdot", "absolute", "backslashes", "nul", "controls", "only-dots", "chinese",
          "too-long"],
 )
-def test_names_never_become_paths(app, api, group, alice, tmp_path, name, shown):
-    response = upload(api(alice), group, b"data", name)
+def test_names_never_become_paths(app, api, files_group, alice, tmp_path, name, shown):
+    response = upload(api(alice), files_group, b"data", name)
     assert response.status_code == 201, response.get_json()
     message = response.get_json()["message"]
     assert message["msg_text"] == shown
@@ -172,7 +173,7 @@ def test_names_never_become_paths(app, api, group, alice, tmp_path, name, shown)
 
 def test_file_over_the_limit_is_refused_and_leaves_nothing(make_app, tmp_path):
     app = make_app(UPLOAD_MAX_BYTES=10_000)
-    from tests.conftest import ApiClient
+    from tests.helpers import ApiClient
     with app.test_request_context():
         from chatapp.models import User
         from chatapp.services import accounts, groups
@@ -193,7 +194,7 @@ def test_file_over_the_limit_is_refused_and_leaves_nothing(make_app, tmp_path):
 
 def test_request_over_max_content_length_is_refused_before_reading(make_app):
     app = make_app(MAX_CONTENT_LENGTH=20_000)
-    from tests.conftest import ApiClient
+    from tests.helpers import ApiClient
     with app.app_context():
         from chatapp.services import accounts
         accounts.register_user("alice", "correct horse battery")
@@ -208,7 +209,7 @@ def test_request_over_max_content_length_is_refused_before_reading(make_app):
 
 def test_decompression_bomb_is_refused(make_app, api):
     app = make_app(IMAGE_MAX_PIXELS=1_000_000)
-    from tests.conftest import ApiClient
+    from tests.helpers import ApiClient
     with app.test_request_context():
         from chatapp.models import User
         from chatapp.services import accounts, groups
@@ -224,26 +225,26 @@ def test_decompression_bomb_is_refused(make_app, api):
     assert uploads_in(app, "files") == []
 
 
-def test_upload_refusals(app, api, group, alice, mallory):
-    outsider = upload(api(mallory), group, b"data", "x.txt")
+def test_upload_refusals(app, api, files_group, alice, mallory):
+    outsider = upload(api(mallory), files_group, b"data", "x.txt")
     assert outsider.status_code == 404
     assert outsider.get_json()["error"]["code"] == "chat_not_found"
-    missing = api(alice).post(f"/api/chats/{group}/files", data={"client_msg_id": "x"},
+    missing = api(alice).post(f"/api/chats/{files_group}/files", data={"client_msg_id": "x"},
                               content_type="multipart/form-data")
     assert missing.get_json()["error"]["code"] == "missing_file"
-    no_id = api(alice).post(f"/api/chats/{group}/files",
+    no_id = api(alice).post(f"/api/chats/{files_group}/files",
                             data={"file": (io.BytesIO(b"x"), "x.txt")},
                             content_type="multipart/form-data")
     assert no_id.get_json()["error"]["code"] == "invalid_client_msg_id"
     assert stored_files(app) == []
 
 
-def test_retry_stores_the_file_once(app, api, sio, group, alice, bob):
+def test_retry_stores_the_file_once(app, api, sio, files_group, alice, bob):
     b = sio(api(bob))
     client = api(alice)
-    first = upload(client, group, image_bytes(), "a.png", client_msg_id="same")
+    first = upload(client, files_group, image_bytes(), "a.png", client_msg_id="same")
     events(b)
-    second = upload(client, group, image_bytes(), "a.png", client_msg_id="same")
+    second = upload(client, files_group, image_bytes(), "a.png", client_msg_id="same")
     assert second.status_code == 200 and second.get_json()["created"] is False
     assert second.get_json()["message"]["msg_id"] == first.get_json()["message"]["msg_id"]
     assert events(b, "message_created") == []
@@ -253,8 +254,8 @@ def test_retry_stores_the_file_once(app, api, sio, group, alice, bob):
 # --- who may fetch, and cleanup ------------------------------------------------------------
 
 
-def test_outsiders_get_not_found_for_files_and_thumbnails(app, api, group, alice, mallory):
-    message = upload(api(alice), group, image_bytes(), "secret.png").get_json()["message"]
+def test_outsiders_get_not_found_for_files_and_thumbnails(app, api, files_group, alice, mallory):
+    message = upload(api(alice), files_group, image_bytes(), "secret.png").get_json()["message"]
     m = api(mallory)
     for url in (message["file"]["url"], message["file"]["thumbnail_url"]):
         hidden = m.get(url)
@@ -265,29 +266,29 @@ def test_outsiders_get_not_found_for_files_and_thumbnails(app, api, group, alice
     assert anonymous.status_code == 302
 
 
-def test_recall_removes_the_file_and_thumbnail(app, api, group, alice, bob):
+def test_recall_removes_the_file_and_thumbnail(app, api, files_group, alice, bob):
     client = api(alice)
-    message = upload(client, group, image_bytes(), "oops.png").get_json()["message"]
+    message = upload(client, files_group, image_bytes(), "oops.png").get_json()["message"]
     assert len(stored_files(app)) == 2
-    recalled = client.post(f"/api/chats/{group}/messages/{message['msg_id']}/recall")
+    recalled = client.post(f"/api/chats/{files_group}/messages/{message['msg_id']}/recall")
     assert recalled.status_code == 200
     assert "file" not in recalled.get_json()["message"]
     assert stored_files(app) == []
     assert api(bob).get(message["file"]["url"]).status_code == 404
 
 
-def test_dissolving_a_chat_removes_its_files(app, api, group, alice):
+def test_dissolving_a_chat_removes_its_files(app, api, files_group, alice):
     client = api(alice)
-    upload(client, group, image_bytes(), "a.png", "d1")
-    upload(client, group, b"doc", "b.txt", "d2")
+    upload(client, files_group, image_bytes(), "a.png", "d1")
+    upload(client, files_group, b"doc", "b.txt", "d2")
     assert len(stored_files(app)) == 3
-    assert client.delete(f"/api/chats/{group}").status_code == 204
+    assert client.delete(f"/api/chats/{files_group}").status_code == 204
     assert stored_files(app) == []
 
 
-def test_history_carries_file_details(api, group, alice, bob):
-    upload(api(alice), group, image_bytes("PNG", (30, 20)), "tiny.png")
-    page = api(bob).get(f"/api/chats/{group}/messages").get_json()
+def test_history_carries_file_details(api, files_group, alice, bob):
+    upload(api(alice), files_group, image_bytes("PNG", (30, 20)), "tiny.png")
+    page = api(bob).get(f"/api/chats/{files_group}/messages").get_json()
     image = [m for m in page["messages"] if m["msg_type"] == "image"][0]
     assert image["file"]["name"] == "tiny.png"
     assert (image["file"]["width"], image["file"]["height"]) == (30, 20)

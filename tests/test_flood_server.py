@@ -9,7 +9,7 @@ import threading
 import pytest
 import socketio
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live_server import HttpApi, LiveServer
 
 pytestmark = pytest.mark.server

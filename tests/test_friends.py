@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import FriendRequest, Friendship
-from tests.conftest import events
+from tests.helpers import events
 
 
 def friendship_rows(app):

@@ -10,13 +10,9 @@ from sqlalchemy import select
 from chatapp.extensions import db
 from chatapp.models import Chat, FriendRequest, Friendship, Membership, User
 from chatapp.services.chats import unread_counts
-from tests.conftest import image_bytes
+from tests.helpers import csrf_from, image_bytes, roles
 
 NOTE = "Hi Bob, it's Alice & co"
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
 
 
 class Visitor:
@@ -68,23 +64,6 @@ def timeline_of(page: str) -> list[dict]:
 def count(app, model, *where) -> int:
     with app.app_context():
         return db.session.scalar(select(db.func.count()).select_from(model).where(*where))
-
-
-def roles(app, chat_id):
-    with app.app_context():
-        return dict(db.session.execute(select(Membership.user_id, Membership.privilege)
-                                       .where(Membership.chat_id == chat_id)).all())
-
-
-@pytest.fixture
-def group(api, befriend, alice, bob, carol):
-    """"Team": alice owns it, bob and carol are members; everyone is alice's friend."""
-    befriend(alice, bob)
-    befriend(alice, carol)
-    response = api(alice).post("/api/chats", json={"chat_name": "Team",
-                                                   "member_ids": [bob.user_id, carol.user_id]})
-    assert response.status_code == 201
-    return response.get_json()["chat"]["chat_id"]
 
 
 # --- who may see the pages -----------------------------------------------------------------

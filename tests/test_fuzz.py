@@ -25,7 +25,7 @@ from chatapp.chats import forms as chat_forms
 from chatapp.friends import forms as friend_forms
 from chatapp.search import forms as search_forms
 from chatapp.sockets import EVENTS
-from tests.conftest import PASSWORD, ApiClient
+from tests.helpers import PASSWORD, ApiClient
 from tests.url_rules import fill, placeholders, routes
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=False,

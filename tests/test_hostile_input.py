@@ -8,7 +8,7 @@ import pytest
 
 from chatapp.extensions import db
 from chatapp.models import Chat, Message
-from tests.conftest import error_code
+from tests.helpers import error_code
 from tests.url_rules import fill, placeholders, routes
 
 DEEP = "[" * 100_000

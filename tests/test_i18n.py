@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from chatapp import notices
 from chatapp.extensions import babel
 from chatapp.i18n import ERROR_TEXT, js_strings
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, csrf_from
 
 CATALOGS = Path(__file__).resolve().parent.parent / "chatapp" / "translations"
 PO = CATALOGS / "zh" / "LC_MESSAGES" / "messages.po"
@@ -48,10 +48,6 @@ def compiled_catalog():
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
 
 
 def lang_of(html: str) -> str:

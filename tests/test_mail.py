@@ -15,7 +15,7 @@ from aiosmtpd.smtp import AuthResult
 from chatapp.config import ConfigError
 from chatapp.extensions import limiter
 from chatapp.services import accounts, mail
-from tests.conftest import PASSWORD, ApiClient, error_code
+from tests.helpers import PASSWORD, ApiClient, csrf_from, error_code
 
 PUBLIC_URL = "https://chat.example.com"
 NEUTRAL = "If an account with an email address matches, a link to set a new password is on its way."
@@ -84,10 +84,6 @@ def app_with_alice(make_app, port, **more):
 @pytest.fixture
 def inbox(smtp):
     return smtp[0]
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
 
 
 def ask(client, name_or_email, **kwargs):

@@ -8,24 +8,7 @@ from sqlalchemy import event, select
 
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, User, message_reads
-from tests.conftest import events
-
-
-@pytest.fixture
-def pair(api, befriend, alice, bob):
-    """alice and bob, friends, with their private chat."""
-    befriend(alice, bob)
-    response = api(alice).post("/api/chats/private", json={"user_id": bob.user_id})
-    return response.get_json()["chat"]["chat_id"]
-
-
-@pytest.fixture
-def group(api, befriend, alice, bob, carol):
-    befriend(alice, bob)
-    befriend(alice, carol)
-    response = api(alice).post("/api/chats", json={"chat_name": "Team",
-                                                   "member_ids": [bob.user_id, carol.user_id]})
-    return response.get_json()["chat"]["chat_id"]
+from tests.helpers import events
 
 
 def send(sock, chat_id, text, client_msg_id):

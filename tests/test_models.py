@@ -8,7 +8,7 @@ from chatapp.models import Chat, Friendship, Membership, Message, MsgType, Privi
 
 
 @pytest.fixture
-def group(app, alice, bob, carol, mallory):
+def group_rows(app, alice, bob, carol, mallory):
     """A group owned by alice with bob as admin and carol as member; mallory is outside."""
     with app.app_context():
         chat = Chat(chat_name="Team", is_private=False)
@@ -25,9 +25,9 @@ def group(app, alice, bob, carol, mallory):
         return chat.chat_id
 
 
-def test_chat_member_methods(app, group, alice, bob, carol):
+def test_chat_member_methods(app, group_rows, alice, bob, carol):
     with app.app_context():
-        chat = db.session.get(Chat, group)
+        chat = db.session.get(Chat, group_rows)
         assert [m.user_id for m in chat.get_memberships()] == [alice.user_id, bob.user_id,
                                                                carol.user_id]
         assert [u.user_name for u in chat.get_members()] == ["alice", "bob", "carol"]
@@ -35,10 +35,10 @@ def test_chat_member_methods(app, group, alice, bob, carol):
         assert [u.user_name for u in chat.get_admins()] == ["bob"]
 
 
-def test_user_member_methods(app, group, alice, bob, mallory):
+def test_user_member_methods(app, group_rows, alice, bob, mallory):
     with app.app_context():
         a = db.session.get(User, alice.user_id)
-        assert [c.chat_id for c in a.get_chats()] == [group]
+        assert [c.chat_id for c in a.get_chats()] == [group_rows]
         assert [m.privilege for m in a.get_memberships()] == ["owner"]
         assert [u.user_name for u in a.get_friends()] == ["bob"]
         assert [u.user_name for u in db.session.get(User, bob.user_id).get_friends()] == ["alice"]
@@ -73,19 +73,19 @@ def test_private_chat_has_no_owner(app, alice, bob):
     ids=["bad-privilege", "duplicate-membership", "self-friend", "duplicate-friendship",
          "dangling-foreign-key", "bad-msg-type", "duplicate-seq"],
 )
-def test_database_refuses_invalid_rows(app, group, alice, bob, row):
+def test_database_refuses_invalid_rows(app, group_rows, alice, bob, row):
     with app.app_context():
-        db.session.add(Message(sender_id=alice.user_id, chat_id=group, seq=1, msg_text="hi"))
+        db.session.add(Message(sender_id=alice.user_id, chat_id=group_rows, seq=1, msg_text="hi"))
         db.session.commit()
-        db.session.add(row(alice.user_id, bob.user_id, group))
+        db.session.add(row(alice.user_id, bob.user_id, group_rows))
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
 
 
-def test_read_users_and_cascades(app, group, alice, bob, carol):
+def test_read_users_and_cascades(app, group_rows, alice, bob, carol):
     with app.app_context():
-        message = Message(sender_id=alice.user_id, chat_id=group, seq=1, msg_text="hello",
+        message = Message(sender_id=alice.user_id, chat_id=group_rows, seq=1, msg_text="hello",
                           msg_type=MsgType.TEXT, create_time=now(), update_time=now())
         message.read_users.extend([db.session.get(User, bob.user_id),
                                    db.session.get(User, carol.user_id)])
@@ -102,7 +102,7 @@ def test_read_users_and_cascades(app, group, alice, bob, carol):
             "carol"]
         assert db.session.scalar(
             db.select(db.func.count()).select_from(Friendship)) == 0
-        db.session.execute(db.delete(Chat).where(Chat.chat_id == group))
+        db.session.execute(db.delete(Chat).where(Chat.chat_id == group_rows))
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 0

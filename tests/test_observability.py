@@ -13,7 +13,7 @@ from chatapp.config import ConfigError
 from chatapp.database import upgrade_database
 from chatapp.observability import setup_logging
 from chatapp.services import accounts
-from tests.conftest import error_code
+from tests.helpers import error_code
 from tests.live_server import LiveServer
 
 ELSEWHERE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -36,7 +36,7 @@ def value(samples: dict, name: str, **labels) -> float:
 
 
 @pytest.fixture
-def pair(api, befriend, alice, bob):
+def alice_pair(api, befriend, alice, bob):
     """Alice's logged-in client and her private chat with bob."""
     befriend(alice, bob)
     alice_api = api(alice)
@@ -127,8 +127,8 @@ def test_with_a_token_metrics_need_it_from_everywhere(make_app):
 # --- what the metrics count ------------------------------------------------------------------
 
 
-def test_a_message_sent_over_socketio_moves_the_counters(app, pair, sio):
-    alice_api, chat_id = pair
+def test_a_message_sent_over_socketio_moves_the_counters(app, alice_pair, sio):
+    alice_api, chat_id = alice_pair
     before = scrape(app)
     sock = sio(alice_api)
     connected = scrape(app)
@@ -150,8 +150,8 @@ def test_a_message_sent_over_socketio_moves_the_counters(app, pair, sio):
         value(before, "chatapp_sockets_connected")
 
 
-def test_a_retried_send_is_answered_but_not_stored_again(app, pair, sio):
-    alice_api, chat_id = pair
+def test_a_retried_send_is_answered_but_not_stored_again(app, alice_pair, sio):
+    alice_api, chat_id = alice_pair
     sock = sio(alice_api)
     payload = {"chat_id": chat_id, "text": "once", "client_msg_id": "obs-retry"}
     sock.emit("send_message", payload, callback=True)
@@ -167,8 +167,8 @@ def test_a_retried_send_is_answered_but_not_stored_again(app, pair, sio):
                                         transport="socket", outcome="ok") + 1
 
 
-def test_a_refused_socket_send_counts_as_an_error_by_its_code(app, api, sio, mallory, pair):
-    _, chat_id = pair
+def test_a_refused_socket_send_counts_as_an_error_by_its_code(app, api, sio, mallory, alice_pair):
+    _, chat_id = alice_pair
     sock = sio(api(mallory))
     before = scrape(app)
 
@@ -185,8 +185,8 @@ def test_a_refused_socket_send_counts_as_an_error_by_its_code(app, api, sio, mal
                                            transport="socket", outcome="error") + 1
 
 
-def test_a_message_posted_over_http_moves_the_counters(app, pair):
-    alice_api, chat_id = pair
+def test_a_message_posted_over_http_moves_the_counters(app, alice_pair):
+    alice_api, chat_id = alice_pair
     before = scrape(app)
 
     posted = alice_api.post(f"/api/chats/{chat_id}/messages",
@@ -205,8 +205,8 @@ def test_a_message_posted_over_http_moves_the_counters(app, pair):
     assert max(buckets) == 1  # the +Inf bucket holds the one observation
 
 
-def test_http_latency_is_labelled_by_endpoint_not_by_path(app, pair):
-    alice_api, chat_id = pair
+def test_http_latency_is_labelled_by_endpoint_not_by_path(app, alice_pair):
+    alice_api, chat_id = alice_pair
     alice_api.get(f"/api/chats/{chat_id}/messages")
     alice_api.get("/api/chats/999999/messages")
 
@@ -233,8 +233,8 @@ def test_unknown_methods_and_paths_share_one_series(app):
                  endpoint="none", method="GET", status="4xx") == 1
 
 
-def test_search_latency_is_observed(app, pair):
-    alice_api, chat_id = pair
+def test_search_latency_is_observed(app, alice_pair):
+    alice_api, chat_id = alice_pair
     alice_api.post(f"/api/chats/{chat_id}/messages",
                    json={"text": "findable words", "client_msg_id": "obs-4"})
     before = scrape(app)

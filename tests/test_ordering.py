@@ -6,7 +6,6 @@ A reader catches up continuously while several writers send at once; at the end 
 every message exactly once.
 """
 
-import os
 import threading
 import time
 import uuid
@@ -16,10 +15,8 @@ from sqlalchemy import create_engine, text
 
 from chatapp.database import upgrade_database
 from chatapp.extensions import db
-from tests.conftest import PASSWORD, ApiClient, require
-
-PG_ADMIN_URL = os.environ.get("CHATAPP_TEST_POSTGRES",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.helpers import PASSWORD, ApiClient, require
+from tests.helpers.databases import PG_ADMIN_URL
 
 
 @pytest.fixture

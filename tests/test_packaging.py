@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import requests
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live_server import REPO_ROOT, TEST_ENV, HttpApi, LiveServer, Person
 
 pytestmark = [pytest.mark.server, pytest.mark.sqlite_only]

@@ -12,7 +12,7 @@ import pytest
 import redis
 import socketio
 
-from tests.conftest import PASSWORD, require
+from tests.helpers import PASSWORD, require
 from tests.live_server import HttpApi, LiveServer
 
 pytestmark = pytest.mark.server

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from chatapp.extensions import db
 from chatapp.models import ServerProcess, UserSocket, now
 from chatapp.services import connections
-from tests.conftest import events
+from tests.helpers import events
 
 
 def process_row(app, process_id, age=0.0):

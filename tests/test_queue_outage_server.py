@@ -12,7 +12,7 @@ import redis
 import requests
 import socketio
 
-from tests.conftest import PASSWORD, require
+from tests.helpers import PASSWORD, require
 from tests.live_server import HttpApi, LiveServer, free_port
 
 pytestmark = pytest.mark.server

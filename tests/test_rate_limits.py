@@ -8,7 +8,7 @@ import pytest
 
 from chatapp.extensions import limiter
 from chatapp.services import accounts
-from tests.conftest import PASSWORD, ApiClient, Person, error_code, image_bytes, uploads_in
+from tests.helpers import PASSWORD, ApiClient, Person, error_code, image_bytes, uploads_in
 
 LIMITS = {
     "RATELIMIT_ENABLED": True,

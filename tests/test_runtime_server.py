@@ -17,7 +17,7 @@ import socketio
 from sqlalchemy import create_engine, text
 
 from tests import live_server
-from tests.conftest import PASSWORD, require
+from tests.helpers import PASSWORD, require
 from tests.live_server import PG_ADMIN_URL, REPO_ROOT, HttpApi, LiveServer, Person, free_port
 
 pytestmark = pytest.mark.server

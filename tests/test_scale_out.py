@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import PASSWORD, image_bytes
+from tests.helpers import PASSWORD, image_bytes
 from tests.live_server import HttpApi
 from tests.scale_out import running_cluster
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from chatapp.search import tokens
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 
 # label: (author, chat, text or ("file", name, bytes-maker))
 CORPUS = [

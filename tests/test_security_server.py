@@ -13,7 +13,7 @@ import requests
 import socketio
 import websocket
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live_server import REPO_ROOT, HttpApi, LiveServer
 
 pytestmark = pytest.mark.server

@@ -13,7 +13,7 @@ from contextlib import closing
 import pytest
 import socketio
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live_server import HttpApi, LiveServer
 
 # It reads the instance folder's SQLite file behind the server's back.

@@ -11,7 +11,7 @@ from chatapp.extensions import db, socketio
 from chatapp.models import User, UserSocket
 from chatapp.realtime import emit, is_local_socket, user_room
 from chatapp.services import accounts, connections
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def wait_disconnected(sock, timeout=2.0):

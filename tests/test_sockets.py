@@ -1,8 +1,7 @@
 """Socket.IO connections: logged-in users only, each in their own room, sessions released."""
 
-from flask_socketio import SocketIO
-
 from chatapp.extensions import db, socketio
+from chatapp.message_queue import WatchedRedisManager, queue_state
 from chatapp.realtime import chat_room, emit, user_room
 
 
@@ -55,7 +54,21 @@ def test_same_origin_only_by_default(app):
     forged = {**environ, "HTTP_X_FORWARDED_PROTO": "https",
               "HTTP_X_FORWARDED_HOST": "evil.example"}
     assert not allowed("https://evil.example", forged)
-    assert isinstance(socketio, SocketIO)
+
+
+def test_the_socketio_server_takes_its_settings_from_the_app(make_app):
+    """Each app binds the server to its own config: threads when nothing is monkey-patched,
+    its payload limit, and its message queue (none when unset)."""
+    make_app(SOCKETIO_MAX_PAYLOAD=4096)
+    assert socketio.server.async_mode == "threading"
+    assert socketio.server.eio.max_http_buffer_size == 4096
+    assert queue_state(socketio) == "none"
+
+    make_app(SOCKETIO_MESSAGE_QUEUE="redis://127.0.0.1:1/0", SOCKETIO_CHANNEL="team-chat")
+    manager = socketio.server.manager
+    assert isinstance(manager, WatchedRedisManager)
+    assert (manager.redis_url, manager.channel) == ("redis://127.0.0.1:1/0", "team-chat")
+    assert socketio.server.eio.max_http_buffer_size == 64 * 1024  # the default again
 
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"

@@ -15,7 +15,7 @@ from chatapp.database import schema_revisions
 from chatapp.extensions import db
 from chatapp.transfer import TransferError, export_server, exported_tables, import_server
 from tests import server_state
-from tests.conftest import ApiClient
+from tests.helpers import ApiClient
 from tests.server_state import answers, populate
 
 # The fixtures this module shares with the other whole-server tests.

@@ -5,15 +5,13 @@ second) and yields its base URL. ``browser`` is one headless Chromium per run; e
 its own contexts (separate cookie jars, like separate browsers).
 """
 
-import os
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, require
+from tests.browser.support import CHROMIUM, chromium_available
+from tests.helpers import PASSWORD, require
 from tests.live_server import REPO_ROOT, HttpApi, LiveServer
 
-CHROMIUM = os.environ.get("CHATAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -24,10 +22,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-
-
-def chromium_available() -> bool:
-    return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
 
 
 @pytest.fixture(autouse=True)

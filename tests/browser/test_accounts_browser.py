@@ -5,9 +5,8 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import chromium_available
-from tests.browser.support import expect
-from tests.conftest import PASSWORD, require
+from tests.browser.support import chromium_available, expect
+from tests.helpers import PASSWORD, require
 from tests.live_server import Person
 
 pytestmark = pytest.mark.browser

@@ -5,20 +5,20 @@ tapped, and says "Remove" on someone else's message.
 
 import pytest
 
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     Browser,
     api_for,
     expect,
     group_chat,
     no_problems,
     own_message,
+    post_text,
     private_chat,
     settled,
     texts,
     wait_live,
     write,
 )
-from tests.browser.test_web_client_browser import post_text
 
 pytestmark = pytest.mark.browser
 

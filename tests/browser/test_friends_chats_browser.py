@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.browser.support import CSP_RECORDER, expect
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 
 pytestmark = pytest.mark.browser
 

@@ -5,18 +5,18 @@ changes, closes with Escape, and lies over the conversation at a phone's width.
 
 import pytest
 
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LIVE,
     Browser,
     api_for,
     befriend,
+    chat_id_of,
     expect,
     group_chat,
     no_problems,
     too_wide,
     wait_live,
 )
-from tests.browser.test_web_client_browser import chat_id_of
 
 pytestmark = pytest.mark.browser
 

@@ -5,15 +5,8 @@ and the top bar stays put when the connection comes up. In English and Chinese, 
 
 import pytest
 
-from tests.browser.support import CSP_RECORDER
-from tests.browser.test_messaging_browser import (
-    Browser,
-    expect,
-    group_chat,
-    no_problems,
-    wait_live,
-)
-from tests.conftest import PASSWORD, image_bytes
+from tests.browser.support import CSP_RECORDER, Browser, expect, group_chat, no_problems, wait_live
+from tests.helpers import PASSWORD, image_bytes
 
 pytestmark = pytest.mark.browser
 

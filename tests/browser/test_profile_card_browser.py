@@ -5,16 +5,16 @@ import re
 
 import pytest
 
-from tests.browser.support import expect
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LIVE,
     Browser,
     api_for,
+    expect,
     group_chat,
     no_problems,
+    post_text,
     settled,
 )
-from tests.browser.test_web_client_browser import post_text
 
 pytestmark = pytest.mark.browser
 

@@ -3,10 +3,10 @@ two browsers chat as on a single server, over WebSocket."""
 
 import pytest
 
-from tests.browser.support import expect
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LIVE,
     Browser,
+    expect,
     no_problems,
     private_chat,
     settled,

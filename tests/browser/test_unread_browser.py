@@ -4,18 +4,20 @@ count in the tab title, on every page, kept current live and after a lost connec
 
 import pytest
 
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LIVE,
     Browser,
     api_for,
+    chat_id_of,
     expect,
     group_chat,
     no_problems,
+    post_text,
     private_chat,
     too_wide,
     wait_live,
 )
-from tests.browser.test_web_client_browser import chat_id_of, chinese_catalog_ready, post_text
+from tests.browser.test_web_client_browser import chinese_catalog_ready
 
 pytestmark = pytest.mark.browser
 

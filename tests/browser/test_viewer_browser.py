@@ -8,16 +8,18 @@ import uuid
 import pytest
 from PIL import Image
 
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LOADED,
     Browser,
     api_for,
+    chat_id_of,
     expect,
     messages,
     no_problems,
+    post_text,
     private_chat,
 )
-from tests.browser.test_web_client_browser import chat_id_of, chinese_catalog_ready, post_text
+from tests.browser.test_web_client_browser import chinese_catalog_ready
 
 pytestmark = pytest.mark.browser
 

@@ -12,23 +12,25 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from tests.browser.conftest import chromium_available
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LIVE,
     Browser,
     api_for,
+    chat_id_of,
+    chromium_available,
     expect,
     group_chat,
     messages,
     no_problems,
     own_message,
+    post_text,
     private_chat,
     settled,
     texts,
     wait_live,
     write,
 )
-from tests.conftest import require
+from tests.helpers import require
 
 pytestmark = pytest.mark.browser
 
@@ -61,19 +63,6 @@ def chinese_catalog_ready() -> bool:
     with PO.open("rb") as f:
         catalog = read_po(f)
     return all(catalog.get(m) is not None and catalog.get(m).string for m in CHAT_PAGE_MESSAGES)
-
-
-def chat_id_of(url: str) -> int:
-    return int(url.rstrip("/").rsplit("/", 1)[1])
-
-
-def post_text(api, chat_url, text):
-    """Send a text through the JSON API (``api`` is someone's logged-in HttpApi)."""
-    response = api.post(
-        f"/api/chats/{chat_id_of(chat_url)}/messages",
-        json={"text": text, "client_msg_id": str(uuid.uuid4())})
-    assert response.status_code == 201, response.text
-    return response.json()["message"]
 
 
 def hide(page):

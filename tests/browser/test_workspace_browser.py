@@ -7,19 +7,20 @@ import re
 
 import pytest
 
-from tests.browser.test_messaging_browser import (
+from tests.browser.support import (
     LIVE,
     Browser,
     api_for,
+    chat_id_of,
     expect,
     group_chat,
     no_problems,
+    post_text,
     private_chat,
     texts,
     too_wide,
     write,
 )
-from tests.browser.test_web_client_browser import chat_id_of, post_text
 
 pytestmark = pytest.mark.browser
 
