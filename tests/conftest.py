@@ -6,6 +6,9 @@ or ``CHATAPP_TEST_DATABASE=postgresql`` (default ``sqlite``). The schema is buil
 a copy of the SQLite file (WAL), or ``CREATE DATABASE ... TEMPLATE`` on the PostgreSQL server
 at ``CHATAPP_TEST_POSTGRES``. Tests that do not follow the switch (``NOT_SWITCHED``: SQLite's
 own behaviour is marked ``sqlite_only``) run in the SQLite run only.
+
+Only fixtures and hooks live here; what tests import (PASSWORD, ApiClient, events, ...) is in
+``tests/helpers/``, the template and copies of the databases in ``tests/helpers/databases.py``.
 """
 
 import os
