@@ -26,9 +26,11 @@ def avatar_url(user: User) -> str:
 
     Built once per user and avatar in a request (a history page names the same few senders
     fifty times, and ``url_for`` is a large part of such a page's cost)."""
-    key = (user.user_id, user.user_icon)
+    key = (user.user_id, user.user_icon, user.is_active)
     built = g.setdefault("avatar_urls", {})
     url = built.get(key)
+    if url is None and not user.is_active:  # a disabled or deleted account has no avatar
+        url = built[key] = url_for("static", filename="img/default-avatar.svg")
     if url is None:
         version = (os.path.splitext(os.path.basename(user.user_icon))[0][:12]
                    if user.user_icon else "0")
