@@ -73,6 +73,16 @@ def member_of(chat_id: int, user_id) -> Membership:
     return membership
 
 
+def message_in(chat_id: int, msg_id) -> Message:
+    """A message of a chat the caller already reached (through its membership), or
+    ``message_not_found``: an id of another chat is not found either."""
+    message = db.session.scalar(select(Message).where(
+        Message.chat_id == chat_id, Message.msg_id == msg_id)) if isinstance(msg_id, int) else None
+    if message is None:
+        raise NotFound("Message not found.", code="message_not_found")
+    return message
+
+
 def file_of_message(user: User, msg_id: int, thumbnail: bool = False) -> tuple[Message, str]:
     """A file message the user may see, and the stored name to serve; else ``NotFound``."""
     not_found = NotFound("File not found.", code="file_not_found")

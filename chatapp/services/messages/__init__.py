@@ -9,7 +9,7 @@ One module per operation: ``send`` (and ``append_message``), ``history`` (pages,
 names below: ``messages.send(...)``.
 """
 
-from .history import CATCH_UP_PAGE, HISTORY_PAGE_MAX, _message_in, catch_up, history, messages_exist
+from .history import CATCH_UP_PAGE, HISTORY_PAGE_MAX, catch_up, history, messages_exist
 from .read import mark_read, receipts, unread_count
 from .recall import erase_messages_of, recall_message
 from .send import (
@@ -25,7 +25,7 @@ from .send import (
 from .typing import notify_typing
 
 __all__ = [
-    "CATCH_UP_PAGE", "HISTORY_PAGE_MAX", "_message_in", "append_message", "catch_up",
+    "CATCH_UP_PAGE", "HISTORY_PAGE_MAX", "append_message", "catch_up",
     "check_can_send", "check_client_msg_id", "clean_text", "ensure_can_post",
     "erase_messages_of", "history", "may_post", "mark_read", "messages_exist", "notify_typing",
     "post_message", "receipts", "recall_message", "send", "unread_count",

@@ -4,20 +4,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ... import payloads
-from ...access import access_chat
+from ...access import access_chat, message_in
 from ...errors import NotFound
 from ...extensions import db
 from ...models import Message, User
 
 HISTORY_PAGE_MAX = 100
-
-
-def _message_in(chat_id: int, msg_id) -> Message:
-    message = db.session.scalar(select(Message).where(
-        Message.chat_id == chat_id, Message.msg_id == msg_id)) if isinstance(msg_id, int) else None
-    if message is None:
-        raise NotFound("Message not found.", code="message_not_found")
-    return message
 
 
 def history(user: User, chat_id, *, before=None, after=None, around=None, limit=50) -> dict:
@@ -46,7 +38,7 @@ def history(user: User, chat_id, *, before=None, after=None, around=None, limit=
         messages, more_after = newer(after, limit)
         more_before = after > 0 and messages_exist(membership.chat_id, after)
     elif around is not None:
-        anchor = _message_in(membership.chat_id, around)
+        anchor = message_in(membership.chat_id, around)
         earlier, more_before = older(anchor.seq, limit // 2)
         later, more_after = newer(anchor.seq, limit - len(earlier), inclusive=True)
         messages = earlier + later

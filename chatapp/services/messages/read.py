@@ -4,12 +4,11 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ... import events, payloads
-from ...access import access_chat
+from ...access import access_chat, message_in
 from ...database import write_transaction
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import Membership, Message, MsgType, User, message_reads, now
-from .history import _message_in
 
 
 def _insert_ignoring_duplicates(table):
@@ -65,7 +64,7 @@ def mark_read(user: User, chat_id, up_to_seq) -> int:
 def receipts(user: User, chat_id, msg_id) -> dict:
     """Who of the chat's members has read a message, and how many have not."""
     membership = access_chat(user, chat_id)
-    message = _message_in(membership.chat_id, msg_id)
+    message = message_in(membership.chat_id, msg_id)
     members = {m.user_id: m.user for m in membership.chat.get_memberships()}
     reader_ids = set(db.session.scalars(select(message_reads.c.user_id).where(
         message_reads.c.msg_id == message.msg_id)))

@@ -5,13 +5,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from ... import events, payloads, search
-from ...access import access_chat
+from ...access import access_chat, message_in
 from ...database import write_transaction
 from ...errors import Conflict, Forbidden, ValidationError
 from ...extensions import db
 from ...files import storage
 from ...models import Message, MsgType, Privilege, User, now
-from .history import _message_in
 
 
 def recall_message(user: User, chat_id, msg_id) -> dict:
@@ -21,7 +20,7 @@ def recall_message(user: User, chat_id, msg_id) -> dict:
     window = current_app.config["RECALL_WINDOW_SECONDS"]
     with write_transaction():
         membership = access_chat(user, chat_id)
-        message = _message_in(membership.chat_id, msg_id)
+        message = message_in(membership.chat_id, msg_id)
         if message.msg_type == MsgType.SYSTEM:
             raise ValidationError("Notices cannot be recalled.", code="cannot_recall_notice")
         if message.recalled_at is not None:
