@@ -1,9 +1,16 @@
-"""Helpers shared by the page views: showing a service's error to a person."""
+"""Helpers shared by the page views of every blueprint: the button form, and showing a
+service's error to a person."""
 
 from flask import flash
+from flask_wtf import FlaskForm
 
 from .errors import ChatappError, InvalidFields
 from .i18n import error_text
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token: the buttons that post (log out, remove an avatar,
+    accept a request, remove a member...)."""
 
 
 def error_message(error: ChatappError) -> str:

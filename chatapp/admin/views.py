@@ -6,11 +6,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..auth.forms import EmptyForm
 from ..database import schema_revisions
 from ..errors import ChatappError, ValidationError
 from ..services import account_deletion, accounts, administration
-from ..web import flash_error, show_error
+from ..web import EmptyForm, flash_error, show_error
 from . import bp
 from .forms import DeleteUserForm
 

@@ -40,10 +40,6 @@ class AvatarForm(FlaskForm):
     avatar = FileField(_l("Avatar image"), validators=[FileRequired(_l("Choose an image."))])
 
 
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token: logout, remove avatar."""
-
-
 class ForgotPasswordForm(FlaskForm):
     name_or_email = StringField(_l("User name or email"),
                                 validators=[InputRequired(), Length(max=USER_EMAIL_MAX)])

@@ -14,12 +14,11 @@ from flask_login import current_user, login_required
 from ..errors import ChatappError
 from ..extensions import limiter
 from ..services import account_deletion, accounts, mail
-from ..web import flash_error, show_error
+from ..web import EmptyForm, flash_error, show_error
 from . import api_views, bp
 from .forms import (
     AvatarForm,
     DeleteAccountForm,
-    EmptyForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
@@ -42,7 +41,7 @@ from .session import (
 def register():
     """Create an account and log in to it."""
     if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
+        return redirect(url_for("chats.index"))
     form = RegisterForm()
     if form.is_submitted():
         try:
@@ -51,7 +50,7 @@ def register():
                                               form.email.data)
                 log_in(user, remember=False)
                 flash(_("Welcome to chatapp, %(name)s!", name=user.user_name), "success")
-                return redirect(url_for("main.index"))
+                return redirect(url_for("chats.index"))
             # The form's own mistakes (a field left empty, passwords that differ) come with
             # every account rule the rest breaks: all of them in one answer.
             accounts.check_new_account(form.user_name.data or "", form.password.data or "",
@@ -67,7 +66,7 @@ def register():
 def login():
     """Log in with a user name and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
+        return redirect(url_for("chats.index"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -76,7 +75,7 @@ def login():
         except ChatappError as error:
             flash_error(error)
             return render_template("auth/login.html", form=form), error.status
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("chats.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 

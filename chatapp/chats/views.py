@@ -8,13 +8,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import payloads
-from ..auth.forms import EmptyForm
 from ..errors import ChatappError
 from ..extensions import db
 from ..http_input import parse_id
 from ..models import MSG_TEXT_MAX, Privilege, now
 from ..services import chats, friends, groups, messages
-from ..web import flash_error, show_error
+from ..web import EmptyForm, flash_error, show_error
 from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
 
@@ -61,6 +60,17 @@ def _unread_state() -> dict | None:
 def chat_list():
     """The user's chats, and a form to start a group."""
     return chat_list_page()
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Home: the chat list, with a greeting.
+
+    Rendered here rather than redirected to /chats, so "/" stays the address people land on
+    after logging in or registering.
+    """
+    return chat_list_page(greeting=True)
 
 
 def chat_list_page(greeting: bool = False, form: NewGroupForm | None = None, status: int = 200):

@@ -4,10 +4,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..auth.forms import EmptyForm
 from ..errors import ChatappError
 from ..services import friends, private_chats
-from ..web import flash_error, show_error
+from ..web import EmptyForm, flash_error, show_error
 from . import bp
 from .forms import FriendRequestForm, SearchForm
 

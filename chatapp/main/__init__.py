@@ -1,22 +1,8 @@
-"""The home page and the health probe."""
+"""The health and readiness probes (the home page is the chat list: chats/views.py)."""
 
 from flask import Blueprint
-from flask_login import login_required
 
 bp = Blueprint("main", __name__)
-
-
-@bp.route("/")
-@login_required
-def index():
-    """Home: the chat list, with a greeting.
-
-    Rendered here rather than redirected to /chats, so "/" stays the address people land on
-    after logging in or registering.
-    """
-    from ..chats.views import chat_list_page
-
-    return chat_list_page(greeting=True)
 
 
 @bp.route("/healthz")
