@@ -30,11 +30,14 @@ from .extensions import db
 # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY auto-increments (it is 64-bit anyway).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-USER_NAME_MAX = 50
-USER_EMAIL_MAX = 100
-CHAT_NAME_MAX = 50
-MSG_TEXT_MAX = 1000
-FRIEND_NOTE_MAX = 200
+# The column lengths are the limits on input (limits.py), re-exported for older imports.
+from .limits import (  # noqa: E402, F401
+    CHAT_NAME_MAX,
+    FRIEND_NOTE_MAX,
+    MSG_TEXT_MAX,
+    USER_EMAIL_MAX,
+    USER_NAME_MAX,
+)
 
 
 def now() -> float:

@@ -10,7 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ValidationError
-from .models import CHAT_NAME_MAX, FRIEND_NOTE_MAX, MSG_TEXT_MAX, USER_EMAIL_MAX, USER_NAME_MAX
+from .limits import (
+    CHAT_NAME_MAX,
+    FRIEND_NOTE_MAX,
+    HISTORY_PAGE,
+    HISTORY_PAGE_MAX,
+    MSG_TEXT_MAX,
+    SEARCH_PAGE,
+    SEARCH_PAGE_MAX,
+    SEARCH_QUERY_MAX,
+    USER_EMAIL_MAX,
+    USER_NAME_MAX,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -147,14 +158,14 @@ class HistoryQuery(BaseModel):
     before: Seq | None = None
     after: Seq | None = None
     around: MsgId | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Annotated[int, Field(ge=1, le=HISTORY_PAGE_MAX)] = HISTORY_PAGE
 
 
 class SearchQuery(BaseModel):
     """Query string of the search endpoint."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    q: Annotated[str, StringConstraints(max_length=200)]
+    q: Annotated[str, StringConstraints(max_length=SEARCH_QUERY_MAX)]
     chat_id: ChatId | None = None
     sender_id: UserId | None = None
     kind: Literal["text", "image", "audio", "video", "file"] | None = None
@@ -163,7 +174,7 @@ class SearchQuery(BaseModel):
     # The IANA zone the dates are days of; the service checks that it exists.
     time_zone: Annotated[str | None, Field(alias="tz")] = None
     before: MsgId | None = None
-    limit: Annotated[int, Field(ge=1, le=50)] = 20
+    limit: Annotated[int, Field(ge=1, le=SEARCH_PAGE_MAX)] = SEARCH_PAGE
 
 
 def load(schema: type[Model], data: Any) -> Model:

@@ -11,14 +11,15 @@ from .. import payloads
 from ..errors import ChatappError
 from ..extensions import db
 from ..http_input import parse_id
-from ..models import MSG_TEXT_MAX, Privilege, now
+from ..limits import HISTORY_PAGE, HISTORY_PAGE_MAX, MSG_TEXT_MAX
+from ..models import Privilege, now
 from ..services import chats, friends, groups, messages
 from ..web import EmptyForm, flash_error, show_error
 from . import bp
 from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
 
 OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
-TIMELINE_SIZE = 100  # messages in the page; static/js/chat/conversation.js loads more
+TIMELINE_SIZE = HISTORY_PAGE_MAX  # messages in the page; static/js/chat/conversation.js loads more
 
 # The events that change what each page shows (static/js/refresh.js refreshes on them).
 FRIEND_EVENTS = "friend_request_accepted friend_removed"
@@ -129,6 +130,7 @@ def _chat_page(chat_id: int, around: int | None = None, status: int = 200, **for
     client = {
         "chat": chat, "me": payloads.user_public(current_user),
         "recall_window": config["RECALL_WINDOW_SECONDS"], "text_max": MSG_TEXT_MAX,
+        "history_page": HISTORY_PAGE, "history_page_max": HISTORY_PAGE_MAX,
         "upload_max": config["UPLOAD_MAX_BYTES"], "now": now(),
         "urls": {"chat": url_for("chats_api.chat_details", chat_id=chat_id),
                  "messages": url_for("chats_api.history", chat_id=chat_id),

@@ -15,10 +15,10 @@ from .. import observability, payloads, rate_limits, search
 from ..access import access_chat
 from ..errors import ValidationError
 from ..extensions import db
+from ..limits import SEARCH_PAGE, SEARCH_PAGE_MAX
 from ..models import Chat, Membership, Message, User
 from ..services.chats import private_peers
 
-PAGE_MAX = 50
 DAY_SECONDS = 86400
 # strptime alone also takes "2026-1-5" and full-width digits; the API promises YYYY-MM-DD.
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -66,7 +66,7 @@ def _day(value: str | None, field: str, zone: tzinfo, end: bool = False) -> floa
 @observability.times_search
 def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kind=None,
                     date_from=None, date_to=None, time_zone=None, before=None,
-                    limit=20) -> dict:
+                    limit=SEARCH_PAGE) -> dict:
     """Messages matching ``query`` in chats the user is a member of, newest first; the dates
     are days in ``time_zone`` (an IANA name, UTC when None), both of them included.
 
@@ -84,7 +84,7 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
         # Nothing can match; saying "nothing found" would hide the typo.
         raise ValidationError("The “from” date is after the “to” date.",
                               code="invalid_date_range", field="to")
-    limit = max(1, min(limit, PAGE_MAX))
+    limit = max(1, min(limit, SEARCH_PAGE_MAX))
     rate_limits.spend(user.user_id, "search")
     if chat_id is not None:
         chat_ids = [access_chat(user, chat_id).chat_id]

@@ -9,11 +9,10 @@ from ..access import active_user
 from ..database import write_transaction
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
+from ..limits import PEOPLE_PAGE_MAX
 from ..models import FRIEND_NOTE_MAX, FriendRequest, Friendship, User, now
 from ..realtime import emit_to_users
 from . import connections
-
-SEARCH_PAGE_MAX = 50
 
 
 def are_friends(user_id: int, other_id: int) -> bool:
@@ -33,7 +32,7 @@ def search_users(user: User, query: str, after: str | None = None, limit: int = 
     if not prefix:
         raise ValidationError("Type the beginning of a user name.", code="empty_query",
                               field="q")
-    limit = max(1, min(limit, SEARCH_PAGE_MAX))
+    limit = max(1, min(limit, PEOPLE_PAGE_MAX))
     # A range on the indexed key instead of LIKE: exact prefix, index-friendly, no wildcards.
     stmt = (
         select(User)

@@ -7,12 +7,12 @@ from ... import payloads
 from ...access import access_chat, message_in
 from ...errors import NotFound
 from ...extensions import db
+from ...limits import CATCH_UP_PAGE, HISTORY_PAGE, HISTORY_PAGE_MAX
 from ...models import Message, User
 
-HISTORY_PAGE_MAX = 100
 
-
-def history(user: User, chat_id, *, before=None, after=None, around=None, limit=50) -> dict:
+def history(user: User, chat_id, *, before=None, after=None, around=None,
+            limit=HISTORY_PAGE) -> dict:
     """A page of a chat's messages, oldest first, by keyset on the chat's positions.
 
     Newest page (no cursor), ``before`` a position (scrolling up), ``after`` a position
@@ -55,7 +55,6 @@ def history(user: User, chat_id, *, before=None, after=None, around=None, limit=
     }
 
 
-CATCH_UP_PAGE = 100  # messages per chat in one catch_up answer
 
 
 def catch_up(user: User, positions) -> list[dict]:

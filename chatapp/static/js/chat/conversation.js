@@ -45,7 +45,6 @@ function open(root) {
   var GROUP_GAP = 300;          // s: messages of one sender closer than this share a header
   var NEAR_EDGE = 300;          // px from the top (or bottom) that loads more history
   var AT_BOTTOM = 40;           // px from the bottom that counts as "at the bottom"
-  var PAGE = 50;
 
   var client = readJson("chat-state");
   var first = readJson("chat-page");
@@ -335,7 +334,7 @@ function open(root) {
     if (loadingOlder || !moreBefore || !store.oldest()) return;
     loadingOlder = true;
     setHistoryStatus(t("loading_earlier"));
-    historyPage({ before: store.oldest().m.seq, limit: PAGE }).then(function (page) {
+    historyPage({ before: store.oldest().m.seq, limit: client.history_page }).then(function (page) {
       var t = ui.timeline;
       var height = t.scrollHeight;
       var top = t.scrollTop;
@@ -356,7 +355,7 @@ function open(root) {
   function loadNewer(all) {
     if (loadingNewer) return loadingNewer;
     loadingNewer = (function next() {
-      return historyPage({ after: store.contiguousHigh(), limit: 100 }).then(function (page) {
+      return historyPage({ after: store.contiguousHigh(), limit: client.history_page_max }).then(function (page) {
         if (!page.has_more_after) page.messages = page.messages.concat(store.releaseHeld());
         var fresh = page.messages.filter(function (m) {  // news, unless paging down by hand
           return all && !store.has(m.msg_id) && m.sender.user_id !== me.user_id && m.msg_type !== "system";
@@ -375,7 +374,7 @@ function open(root) {
 
   /** Leave an older stretch (?around=) for the newest messages. */
   function jumpToLatest() {
-    return historyPage({ limit: 100 }).then(function (page) {
+    return historyPage({ limit: client.history_page_max }).then(function (page) {
       store.clear();
       markerSeq = null;
       page.messages.concat(store.releaseHeld()).forEach(upsert);
@@ -407,7 +406,7 @@ function open(root) {
       refreshFeet();
     }).catch(function () { /* the next connect tries again */ });
     if (reconnected && !moreAfter) {
-      historyPage({ before: store.contiguousHigh() + 1, limit: PAGE }).then(function (page) {
+      historyPage({ before: store.contiguousHigh() + 1, limit: client.history_page }).then(function (page) {
         var changed = page.messages.map(upsert).some(Boolean);
         if (changed) render();
       }).catch(function () { /* as above */ });
