@@ -7,7 +7,6 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -110,6 +109,4 @@ def _result(message: Message, chat: Chat, peers, highlights) -> dict:
         "chat": {"chat_id": chat.chat_id, "is_private": chat.is_private,
                  "chat_name": peer.user_name if peer else chat.chat_name},
         "snippet": search.snippet(message.msg_text, highlights),
-        "url": url_for("chats.chat_page", chat_id=chat.chat_id, around=message.msg_id,
-                       _anchor=f"m{message.msg_id}"),
     }

@@ -57,10 +57,15 @@ def _mark_fields(form: MessageSearchForm, error: ChatappError) -> None:
 def _search(params: dict) -> dict:
     """The page of results for a query string's ``params``, checked by ``SearchQuery``."""
     query = load(SearchQuery, params)
-    return service.search_messages(
+    found = service.search_messages(
         current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
         kind=query.kind, date_from=query.date_from, date_to=query.date_to,
         time_zone=query.time_zone, before=query.before, limit=query.limit)
+    for result in found["results"]:  # the service returns data; the link is the view's
+        chat_id, msg_id = result["chat"]["chat_id"], result["message"]["msg_id"]
+        result["url"] = url_for("chats.chat_page", chat_id=chat_id, around=msg_id,
+                                _anchor=f"m{msg_id}")
+    return found
 
 
 @bp.get("/api/search")
