@@ -1,4 +1,4 @@
-"""The server-to-client events about messages and chats: one helper per event.
+"""The server-to-client events: one helper per event (messages, chats, friends, presence).
 
 Each helper takes what the event says and sends it to the sockets that should hear it, so an
 event's shape is written down once. Services call them after their transaction committed
@@ -64,3 +64,42 @@ def role_changed(chat_id: int, user_id: int, privilege: str) -> None:
 def chat_dissolved(chat_id: int) -> None:
     """A group and its history are gone."""
     emit("chat_dissolved", {"chat_id": chat_id}, chat_room(chat_id))
+
+
+# --- friends and presence ----------------------------------------------------------------
+
+
+def friend_request_made(request: dict, sender_id: int, receiver_id: int) -> None:
+    """A friend request (``payloads.friend_request``): the receiver hears it received, the
+    sender's other tabs that it was sent."""
+    emit_to_users("friend_request_received", {"request": request}, [receiver_id])
+    emit_to_users("friend_request_sent", {"request": request}, [sender_id])
+
+
+def friend_request_accepted(request_ids: list[int], user_id: int, friend: dict) -> None:
+    """``user_id`` and ``friend`` (``payloads.user_public``) are friends now, which settled the
+    requests ``request_ids``; each side is told about the other with its own call."""
+    emit_to_users("friend_request_accepted", {"request_ids": request_ids, "friend": friend},
+                  [user_id])
+
+
+def friend_request_declined(request_id: int, user_ids: list[int]) -> None:
+    """The receiver declined the request (or their account went)."""
+    emit_to_users("friend_request_declined", {"request_id": request_id}, user_ids)
+
+
+def friend_request_cancelled(request_id: int, user_ids: list[int]) -> None:
+    """The sender withdrew the request (or their account went)."""
+    emit_to_users("friend_request_cancelled", {"request_id": request_id}, user_ids)
+
+
+def friend_removed(former_friend_id: int, user_id: int) -> None:
+    """``user_id`` is no longer friends with ``former_friend_id``."""
+    emit_to_users("friend_removed", {"user_id": former_friend_id}, [user_id])
+
+
+def presence_changed(user_id: int, online: bool, last_seen: float | None,
+                     contacts: list[int]) -> None:
+    """A person came online or went offline; their contacts hear it."""
+    emit_to_users("presence_changed",
+                  {"user_id": user_id, "online": online, "last_seen": last_seen}, contacts)

@@ -19,11 +19,12 @@ import uuid
 from sqlalchemy import delete, func, or_, select, union, update
 from sqlalchemy.orm import aliased
 
+from .. import events
 from ..database import write_transaction
 from ..errors import NotAuthenticated
 from ..extensions import db, socketio
 from ..models import Friendship, Membership, ServerProcess, User, UserSocket, now
-from ..realtime import chat_room, emit_to_users, end_sockets, is_local_socket, user_room
+from ..realtime import chat_room, end_sockets, is_local_socket, user_room
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,7 @@ def contacts_of(user_id: int) -> list[int]:
 
 
 def _announce(user_id: int, online: bool, last_seen: float | None) -> None:
-    emit_to_users("presence_changed",
-                  {"user_id": user_id, "online": online, "last_seen": last_seen},
-                  contacts_of(user_id))
+    events.presence_changed(user_id, online, last_seen, contacts_of(user_id))
 
 
 def connect_socket(user: User, sid: str) -> list[str]:

@@ -4,14 +4,13 @@ import unicodedata
 
 from sqlalchemy import delete, or_, select
 
-from .. import payloads, rate_limits
+from .. import events, payloads, rate_limits
 from ..access import active_user
 from ..database import write_transaction
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..limits import PEOPLE_PAGE_MAX
 from ..models import FRIEND_NOTE_MAX, FriendRequest, Friendship, User, now
-from ..realtime import emit_to_users
 from . import connections
 
 
@@ -106,9 +105,7 @@ def send_friend_request(user: User, receiver_id, note: str = "") -> FriendReques
         request = FriendRequest(sender_id=user.user_id, receiver_id=receiver.user_id,
                                 note=note, create_time=now())
         db.session.add(request)
-    payload = {"request": payloads.friend_request(request)}
-    emit_to_users("friend_request_received", payload, [receiver.user_id])
-    emit_to_users("friend_request_sent", payload, [user.user_id])
+    events.friend_request_made(payloads.friend_request(request), user.user_id, receiver.user_id)
     return request
 
 
@@ -151,29 +148,28 @@ def accept_friend_request(user: User, request_id) -> User:
             Friendship(user_id=sender.user_id, friend_id=user.user_id, update_time=timestamp),
         ])
     for me, friend in ((user, sender), (sender, user)):
-        emit_to_users("friend_request_accepted",
-                      {"request_ids": settled, "friend": payloads.user_public(friend)},
-                      [me.user_id])
+        events.friend_request_accepted(settled, me.user_id, payloads.user_public(friend))
     return sender
 
 
 def decline_friend_request(user: User, request_id) -> None:
     """Decline a request addressed to ``user``."""
-    _drop_request(lambda: _request_to(user, request_id), "friend_request_declined")
+    _drop_request(lambda: _request_to(user, request_id), events.friend_request_declined)
 
 
 def cancel_friend_request(user: User, request_id) -> None:
     """Withdraw a request ``user`` sent, while it is pending."""
-    _drop_request(lambda: _request_from(user, request_id), "friend_request_cancelled")
+    _drop_request(lambda: _request_from(user, request_id), events.friend_request_cancelled)
 
 
-def _drop_request(load, event: str) -> None:
-    """Delete the request ``load`` finds, then tell both sides with ``event``."""
+def _drop_request(load, announce) -> None:
+    """Delete the request ``load`` finds, then tell both sides with ``announce`` (an event
+    helper)."""
     with write_transaction():
         request = load()
         request_id, both = request.id, [request.sender_id, request.receiver_id]
         db.session.delete(request)
-    emit_to_users(event, {"request_id": request_id}, both)
+    announce(request_id, both)
 
 
 def remove_friend(user: User, friend_id) -> User:
@@ -186,8 +182,8 @@ def remove_friend(user: User, friend_id) -> User:
             (Friendship.user_id == user.user_id) & (Friendship.friend_id == friend_id),
             (Friendship.user_id == friend_id) & (Friendship.friend_id == user.user_id),
         )))
-    emit_to_users("friend_removed", {"user_id": friend_id}, [user.user_id])
-    emit_to_users("friend_removed", {"user_id": user.user_id}, [friend_id])
+    events.friend_removed(friend_id, user.user_id)
+    events.friend_removed(user.user_id, friend_id)
     return friend
 
 
@@ -206,10 +202,10 @@ def drop_all_friendships(user: User):
 
     def announce() -> None:
         for friend_id in friend_ids:
-            emit_to_users("friend_removed", {"user_id": user.user_id}, [friend_id])
+            events.friend_removed(user.user_id, friend_id)
         for request_id, sender_id, receiver_id in requests:
-            event = ("friend_request_cancelled" if sender_id == user.user_id
-                     else "friend_request_declined")
-            emit_to_users(event, {"request_id": request_id}, [sender_id, receiver_id])
+            announce_drop = (events.friend_request_cancelled if sender_id == user.user_id
+                             else events.friend_request_declined)
+            announce_drop(request_id, [sender_id, receiver_id])
 
     return announce
