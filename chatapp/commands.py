@@ -5,7 +5,7 @@ from flask import current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import ChatappError
-from .services import accounts
+from .services import accounts, password_reset
 
 users = AppGroup("users", help="Create, disable and enable accounts; make password-reset links.")
 search_commands = AppGroup("search", help="Maintain the message search index.")
@@ -107,7 +107,7 @@ def list_users(query):
 def reset_link(user_name, base_url):
     """Print a signed, time-limited link that sets a new password (works once)."""
     try:
-        user, token = accounts.password_reset_token(user_name)
+        user, token = password_reset.password_reset_token(user_name)
     except ChatappError as error:
         _fail(error)
     base_url = base_url or current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000"

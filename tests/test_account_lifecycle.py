@@ -158,10 +158,10 @@ def test_admin_actions_disable_enable_reset_and_refuse_themselves(app, api, sio,
 
 
 def test_deleted_accounts_are_gone_for_reset_links_and_commands(app, api, alice, bob):
-    from chatapp.services import accounts
+    from chatapp.services import password_reset
 
     with app.app_context():
-        _user, token = accounts.password_reset_token("bob")
+        _user, token = password_reset.password_reset_token("bob")
     assert api(bob).delete("/api/me", json={"password": bob.password}).status_code == 204
     page = api().client.get(f"/reset/{token}")
     assert b"not valid" in page.data

@@ -215,9 +215,9 @@ def test_unexpected_error_rolls_back_and_shows_500(app, browser, alice, monkeypa
 
 
 def test_password_reset_link_works_once(app, browser, alice):
-    from chatapp.services import accounts
+    from chatapp.services import password_reset
     with app.app_context():
-        _, token = accounts.password_reset_token("alice")
+        _, token = password_reset.password_reset_token("alice")
     other = app.test_client()  # a device logged in before the reset
     other_token = csrf_from(other.get("/login").get_data(as_text=True))
     other.post("/login", data={"csrf_token": other_token, "user_name": "alice",
@@ -238,10 +238,10 @@ def test_password_reset_link_works_once(app, browser, alice):
 
 def test_tampered_and_expired_reset_links(make_app):
     app = make_app(PASSWORD_RESET_MAX_AGE=-1)
-    from chatapp.services import accounts
+    from chatapp.services import accounts, password_reset
     with app.app_context():
         accounts.register_user("alice", PASSWORD)
-        _, token = accounts.password_reset_token("alice")
+        _, token = password_reset.password_reset_token("alice")
     client = app.test_client()
     expired = client.get(f"/reset/{token}")
     assert expired.status_code == 400 and "expired" in expired.get_data(as_text=True)

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from chatapp.config import ConfigError
 from chatapp.database import upgrade_database
 from chatapp.observability import setup_logging
-from chatapp.services import accounts
+from chatapp.services import password_reset
 from tests.helpers import error_code
 from tests.live_server import LiveServer
 
@@ -306,7 +306,7 @@ def test_text_request_lines_are_one_line_each(app, log_lines):
 
 def test_a_reset_links_token_never_reaches_the_log(app, alice, log_lines):
     with app.app_context():
-        _, token = accounts.password_reset_token("alice")
+        _, token = password_reset.password_reset_token("alice")
     lines = log_lines(app)
     client = app.test_client()
 

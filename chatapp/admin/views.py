@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from ..database import schema_revisions
 from ..errors import ChatappError, ValidationError
-from ..services import account_deletion, accounts, administration
+from ..services import account_deletion, accounts, administration, password_reset
 from ..web import EmptyForm, flash_error, show_error
 from . import bp
 from .forms import DeleteUserForm
@@ -109,7 +109,7 @@ def reset_link(user_id):
     user = _target(user_id)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("admin.user", user_id=user.user_id))
-    token = accounts.reset_token_for(user)
+    token = password_reset.reset_token_for(user)
     base = current_app.config["PUBLIC_URL"] or request.host_url
     link = base.rstrip("/") + url_for("auth.reset_password", token=token)
     return _user_page(user, reset_link=link,

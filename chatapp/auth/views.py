@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ChatappError
 from ..extensions import limiter
-from ..services import account_deletion, accounts, mail
+from ..services import account_deletion, accounts, mail, password_reset
 from ..web import EmptyForm, flash_error, show_error
 from . import api_views, bp
 from .forms import (
@@ -218,14 +218,14 @@ def export_data():
 def reset_password(token):
     """Set a new password with a link made by ``flask users reset-link`` or mailed."""
     try:
-        user = accounts.user_for_reset_token(token)
+        user = password_reset.user_for_reset_token(token)
     except ChatappError as error:
         flash_error(error)
         return render_template("auth/reset.html", form=None), error.status
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(token, form.new_password.data)
+            password_reset.reset_password(token, form.new_password.data)
         except ChatappError as error:
             show_error(form, error)
         else:

@@ -6,7 +6,6 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -31,7 +30,6 @@ USER_NAME_MIN = 3
 PASSWORD_MAX = 1024
 # Letters and digits of any script, plus . _ - inside the name.
 _USER_NAME_RE = re.compile(r"^[^\W_](?:[\w.\-]*[^\W_])?$")
-_RESET_SALT = "chatapp.password-reset"
 # The part of an email address before the @: letters and digits of any script, and . _ + -.
 _EMAIL_LOCAL_RE = re.compile(r"^[\w.+\-]+$")
 
@@ -220,10 +218,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
         raise ValidationError(
             "The current password is wrong.", code="wrong_password", field="current_password"
         )
-    return _set_password(user, new_password)
+    return replace_password(user, new_password)
 
 
-def _set_password(user: User, new_password: str) -> User:
+def replace_password(user: User, new_password: str) -> User:
     """Store a new password and end every session made with the old one."""
     _check_password_rules(new_password, field="new_password")
     password_hash = _hash(new_password)
@@ -314,39 +312,3 @@ def account_named(user_name: str) -> User:
     if user is None or user.deleted_at is not None:
         raise NotFound("No such user.", code="user_not_found")
     return user
-
-
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
-
-
-def password_reset_token(user_name: str) -> tuple[User, str]:
-    """Administration: a signed token that lets the user set a new password once."""
-    user = account_named(user_name)
-    return user, reset_token_for(user)
-
-
-def reset_token_for(user: User) -> str:
-    """A signed token that lets ``user`` set a new password once (until it expires)."""
-    return _reset_serializer().dumps([user.user_id, user.session_version])
-
-
-def user_for_reset_token(token: str) -> User:
-    """The user a valid, unused, unexpired reset token belongs to."""
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    try:
-        user_id, version = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise ValidationError("This reset link has expired.", code="reset_link_expired") from None
-    except (BadSignature, ValueError, TypeError):
-        raise ValidationError("This reset link is not valid.", code="reset_link_invalid") from None
-    user = db.session.get(User, user_id)
-    # The session version moves on with every reset, so a link works once.
-    if user is None or user.session_version != version or user.deleted_at is not None:
-        raise ValidationError("This reset link is not valid.", code="reset_link_invalid")
-    return user
-
-
-def reset_password(token: str, new_password: str) -> User:
-    """Set a new password through a reset link; every session of the user ends."""
-    return _set_password(user_for_reset_token(token), new_password)

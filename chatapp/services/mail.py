@@ -31,7 +31,7 @@ from ..errors import NotFound, RateLimited
 from ..extensions import db
 from ..i18n import DEFAULT
 from ..models import User
-from . import accounts
+from . import accounts, password_reset
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _accounts_matching(name_or_email: str) -> list[User]:
 
 
 def _reset_mail(user: User) -> EmailMessage:
-    link = public_url("auth.reset_password", token=accounts.reset_token_for(user))
+    link = public_url("auth.reset_password", token=password_reset.reset_token_for(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     host = urlsplit(current_app.config["PUBLIC_URL"]).hostname
     # The owner's chosen language; one who follows the browser gets the asking browser's.
