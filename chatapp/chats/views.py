@@ -1,8 +1,10 @@
-"""Chat pages: the chat list with "new group", one chat's timeline, and a group's settings."""
+"""Chat pages: the home page and chat list with "new group", and one chat's timeline.
+
+A group's settings (the page and its forms) are in group_views.py."""
 
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,9 +16,10 @@ from ..http_input import parse_id
 from ..limits import HISTORY_PAGE, HISTORY_PAGE_MAX, MSG_TEXT_MAX
 from ..models import Privilege, now
 from ..services import chats, friends, groups, messages
-from ..web import EmptyForm, flash_error, show_error
+from ..web import show_error
 from . import bp
-from .forms import AddMembersForm, DissolveForm, NewGroupForm, RenameForm, RoleForm
+from .forms import NewGroupForm
+from .group_details import group_details
 
 OWNER, ADMIN, MEMBER = Privilege.OWNER, Privilege.ADMIN, Privilege.MEMBER
 TIMELINE_SIZE = HISTORY_PAGE_MAX  # messages in the page; static/js/chat/conversation.js loads more
@@ -140,7 +143,7 @@ def _chat_page(chat_id: int, around: int | None = None, status: int = 200, **for
                            page={**page, "around": around}, client=client,
                            chats=chats.list_chats(current_user),
                            today=datetime.now(UTC).strftime("%Y-%m-%d"),
-                           details=None if chat["is_private"] else _group_details(chat, **forms),
+                           details=None if chat["is_private"] else group_details(chat, **forms),
                            panel_open=bool(forms), live_events=CHAT_PAGE_EVENTS), status
 
 
@@ -152,180 +155,3 @@ def sidebar_part():
     return render_template("chats/sidebar.html", chats=chats.list_chats(current_user),
                            today=datetime.now(UTC).strftime("%Y-%m-%d"),
                            current=request.args.get("current", type=parse_id))
-
-
-# --- group settings ------------------------------------------------------------------------
-
-
-def _role_changed(target) -> str:
-    name = target.user.user_name
-    if target.privilege == OWNER:
-        return _("%(name)s is the owner now.", name=name)
-    if target.privilege == ADMIN:
-        return _("%(name)s is an admin now.", name=name)
-    return _("%(name)s is a member now.", name=name)
-
-
-def _member_actions(viewer: str, member: dict, is_self: bool) -> list[str]:
-    """Which buttons to offer beside a member. Only a hint: the service decides."""
-    if is_self:
-        return []
-    if viewer == OWNER:
-        role = "make_member" if member["privilege"] == ADMIN else "make_admin"
-        return [role, "make_owner", "remove"]
-    if viewer == ADMIN and member["privilege"] == MEMBER:
-        return ["remove"]
-    return []
-
-
-def _group_details(chat: dict, **forms) -> dict:
-    """What templates/chats/_group_details.html shows of a group: the settings page, and the
-    side panel of the chat page."""
-    viewer = chat["privilege"]
-    me = current_user.user_id
-    member_ids = {m["user"]["user_id"] for m in chat["members"]}
-    forms.setdefault("rename_form", RenameForm(formdata=None, chat_name=chat["chat_name"]))
-    forms.setdefault("add_form", AddMembersForm(formdata=None))
-    forms.setdefault("dissolve_form", DissolveForm(formdata=None))
-    return dict(
-        me=me,
-        members=[{**m, "is_self": m["user"]["user_id"] == me,
-                  "actions": _member_actions(viewer, m, m["user"]["user_id"] == me)}
-                 for m in chat["members"]],
-        can_manage=viewer in (OWNER, ADMIN), is_owner=viewer == OWNER,
-        addable=[f for f in friends.list_friends(current_user) if f.user_id not in member_ids],
-        alone=len(chat["members"]) == 1, action_form=EmptyForm(), **forms,
-    )
-
-
-def _settings_page(chat_id: int, status: int = 200, **forms):
-    if forms and request.form.get("back") == "chat":  # a form of the chat page's side panel
-        return _chat_page(chat_id, status=status, **forms)
-    chat = chats.chat_details(current_user, chat_id)
-    if chat["is_private"]:
-        abort(404)
-    return render_template(
-        "chats/settings.html", chat=chat, **_group_details(chat, **forms),
-        live_events=f"{CHAT_EVENTS} {FRIEND_EVENTS}",
-    ), status
-
-
-@bp.route("/chats/<id:chat_id>/settings")
-@login_required
-def settings(chat_id):
-    """A group's name, members and roles, with the actions the viewer's role allows."""
-    return _settings_page(chat_id)
-
-
-def _failed(error: ChatappError):
-    # Outsiders get the same 404 as for a chat that does not exist.
-    if error.code == "chat_not_found":
-        raise error
-    flash_error(error)
-
-
-def _done(done, result) -> str:
-    return done(result) if callable(done) else done
-
-
-def _back(chat_id: int):
-    """Where a settings form returns: the chat (its side panel sent ``back=chat``) or the
-    settings page."""
-    if request.form.get("back") == "chat":
-        return redirect(url_for("chats.chat_page", chat_id=chat_id))
-    return redirect(url_for("chats.settings", chat_id=chat_id))
-
-
-def _act(chat_id: int, call, done, form=None, to_list: bool = False):
-    """Run one service call for a button form, flash how it went, go back."""
-    if (form or EmptyForm()).validate_on_submit():
-        try:
-            result = call()
-        except ChatappError as error:
-            _failed(error)
-            to_list = False
-        else:
-            flash(_done(done, result), "success")
-    if to_list:
-        return redirect(url_for("chats.chat_list"))
-    return _back(chat_id)
-
-
-def _submit(chat_id: int, form, form_name: str, call, done, to_list: bool = False):
-    """Like ``_act`` for forms with fields: errors are shown beside the field they concern."""
-    if form.validate_on_submit():
-        try:
-            result = call(form)
-        except ChatappError as error:
-            if error.code == "chat_not_found" or not error.field:
-                _failed(error)
-                return _back(chat_id)
-            show_error(form, error)
-            return _settings_page(chat_id, status=error.status, **{form_name: form})
-        flash(_done(done, result), "success")
-        if to_list:
-            return redirect(url_for("chats.chat_list"))
-        return _back(chat_id)
-    return _settings_page(chat_id, status=400, **{form_name: form})
-
-
-@bp.route("/chats/<id:chat_id>/rename", methods=["POST"])
-@login_required
-def rename(chat_id):
-    """Rename a group."""
-    return _submit(chat_id, RenameForm(), "rename_form",
-                   lambda f: groups.rename_chat(current_user, chat_id, f.chat_name.data),
-                   lambda chat: _("Renamed to “%(name)s”.", name=chat.chat_name))
-
-
-@bp.route("/chats/<id:chat_id>/members", methods=["POST"])
-@login_required
-def add_members(chat_id):
-    """Add friends to a group."""
-    return _submit(chat_id, AddMembersForm(), "add_form",
-                   lambda f: groups.add_members(current_user, chat_id, f.member_ids.data),
-                   lambda people: _("Added %(names)s.",
-                                    names=", ".join(p.user_name for p in people)))
-
-
-@bp.route("/chats/<id:chat_id>/members/<id:user_id>/remove", methods=["POST"])
-@login_required
-def remove_member(chat_id, user_id):
-    """Remove someone from a group."""
-    return _act(chat_id, lambda: groups.remove_member(current_user, chat_id, user_id),
-                _("Removed from the group."))
-
-
-@bp.route("/chats/<id:chat_id>/members/<id:user_id>/role", methods=["POST"])
-@login_required
-def set_role(chat_id, user_id):
-    """Make a member an admin, or an admin a plain member."""
-    form = RoleForm()
-    return _act(chat_id, lambda: groups.set_role(current_user, chat_id, user_id,
-                                                form.privilege.data),
-                _role_changed, form=form)
-
-
-@bp.route("/chats/<id:chat_id>/members/<id:user_id>/owner", methods=["POST"])
-@login_required
-def transfer_ownership(chat_id, user_id):
-    """Hand the group to another member; the old owner stays as an admin."""
-    return _act(chat_id, lambda: groups.transfer_ownership(current_user, chat_id, user_id),
-                _("Ownership handed over. You are an admin now."))
-
-
-@bp.route("/chats/<id:chat_id>/leave", methods=["POST"])
-@login_required
-def leave(chat_id):
-    """Leave a group."""
-    return _act(chat_id, lambda: groups.leave_chat(current_user, chat_id),
-                _("You left the group."), to_list=True)
-
-
-@bp.route("/chats/<id:chat_id>/dissolve", methods=["POST"])
-@login_required
-def dissolve(chat_id):
-    """Delete a group for everyone, once the owner ticked "I understand"."""
-    return _submit(chat_id, DissolveForm(), "dissolve_form",
-                   lambda f: groups.dissolve_chat(current_user, chat_id),
-                   _("The group was dissolved."), to_list=True)
