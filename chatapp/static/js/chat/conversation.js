@@ -399,12 +399,7 @@ function open(root) {
     // Events sent while away are not replayed: fetch what came after the last message held,
     // and the read positions. After a real reconnect, the newest page again for recalls.
     if (!moreAfter) loadNewer(true);
-    getJson(client.urls.chat).then(function (answer) {
-      setMembers(answer.chat.members);
-      chat.privilege = answer.chat.privilege;
-      sender.setOpen(answer.chat.can_send);
-      refreshFeet();
-    }).catch(function () { /* the next connect tries again */ });
+    askDetails();
     if (reconnected && !moreAfter) {
       historyPage({ before: store.contiguousHigh() + 1, limit: client.history_page }).then(function (page) {
         var changed = page.messages.map(upsert).some(Boolean);
@@ -496,9 +491,24 @@ function open(root) {
     var other = chat.other_user;
     var who = payload && (payload.friend ? payload.friend.user_id : payload.user_id);
     if (!chat.is_private || !other || who !== other.user_id) return;
+    askDetails();
+  }
+
+  // The chat's details again (members, roles, whether sending is open). Answers can cross on
+  // the way (a reconnect's and a friendship event's): only the newest question's answer, or a
+  // later one, is applied, so an old "not friends" never closes a composer reopened since.
+  var detailsAsked = 0;
+  var detailsApplied = 0;
+  function askDetails() {
+    var asked = ++detailsAsked;
     getJson(client.urls.chat).then(function (answer) {
+      if (stopped || asked < detailsApplied) return;
+      detailsApplied = asked;
+      setMembers(answer.chat.members);
+      chat.privilege = answer.chat.privilege;
       sender.setOpen(answer.chat.can_send);
-    }).catch(function () { /* the next connect asks again */ });
+      refreshFeet();
+    }).catch(function () { /* the next connect or event asks again */ });
   }
 
   function announce(text) {
