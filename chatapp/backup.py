@@ -166,11 +166,13 @@ def _copy_file(source: Path, target: Path) -> dict:
 
 
 def copy_stream(src, target: Path) -> dict:
-    """Write the binary stream ``src`` into the file ``target`` (its folders made), returning
-    its size and SHA-256."""
+    """Write the binary stream ``src`` into the file ``target`` (its folders made; readable by
+    its owner only), returning its size and SHA-256."""
     digest = hashlib.sha256()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "wb") as dst:
+    # Owner-only, as the upload folder's own files are (uploads are private to a chat).
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as dst:
         while chunk := src.read(CHUNK):
             digest.update(chunk)
             dst.write(chunk)

@@ -3,6 +3,7 @@
 same thing; damaged or misplaced restores are refused; auto-migration backs up first."""
 
 import json
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
@@ -43,6 +44,13 @@ def test_a_restored_backup_shows_everyone_the_same_server(app, api, befriend, pe
     before, after = answers(app, people), answers(target, people)
     assert after == before
     assert image in after["alice"].values()  # the file itself came back, byte for byte
+    # Uploads are private: restored ones are owner-only, as the upload folder's own files are,
+    # whatever the umask; the backup itself is an owner-only folder.
+    with target.app_context():
+        restored = [p for p in Path(target.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()]
+    assert len(restored) == 2
+    assert {oct(p.stat().st_mode & 0o777) for p in restored} == {"0o600"}
+    assert oct((tmp_path / "backup").stat().st_mode & 0o777) == "0o700"
 
 
 def test_backup_refuses_a_folder_that_holds_something(app, tmp_path):
