@@ -27,17 +27,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 
-# BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY auto-increments (it is 64-bit anyway).
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-# The column lengths are the limits on input (limits.py), re-exported for older imports.
-from .limits import (  # noqa: E402, F401
+# The column lengths are the limits on input, re-exported for older imports.
+from .limits import (  # noqa: F401
     CHAT_NAME_MAX,
     FRIEND_NOTE_MAX,
     MSG_TEXT_MAX,
     USER_EMAIL_MAX,
     USER_NAME_MAX,
 )
+
+# BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY auto-increments (it is 64-bit anyway).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
 
 
 def now() -> float:

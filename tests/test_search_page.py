@@ -199,14 +199,20 @@ def test_bad_searches_are_explained_with_400(chats, params, message):
     assert not hits(page)
 
 
-def test_older_results_page_on_with_the_same_filters(api, befriend, alice, bob):
+def standup_notes(api, befriend, alice, bob, count: int):
+    """alice's client, after she sent ``count`` "standup notes <i>" to her friend bob."""
     befriend(alice, bob)
     client = api(alice)
     chat_id = client.post("/api/chats/private", json={"user_id": bob.user_id}
                           ).get_json()["chat"]["chat_id"]
-    for i in range(25):
+    for i in range(count):
         client.post(f"/api/chats/{chat_id}/messages",
                     json={"text": f"standup notes {i}", "client_msg_id": f"s{i}"})
+    return client
+
+
+def test_older_results_page_on_with_the_same_filters(api, befriend, alice, bob):
+    client = standup_notes(api, befriend, alice, bob, 25)
     first = client.get("/search", query_string={"q": "standup", "kind": "text"}
                        ).get_data(as_text=True)
     assert len(hits(first)) == 20 and "Newest results" not in first
@@ -276,13 +282,7 @@ def test_an_unknown_time_zone_leaves_the_days_in_utc_and_says_so(chats):
 
 
 def test_older_results_keep_the_time_zone(api, befriend, alice, bob):
-    befriend(alice, bob)
-    client = api(alice)
-    chat_id = client.post("/api/chats/private", json={"user_id": bob.user_id}
-                          ).get_json()["chat"]["chat_id"]
-    for i in range(21):
-        client.post(f"/api/chats/{chat_id}/messages",
-                    json={"text": f"standup notes {i}", "client_msg_id": f"s{i}"})
+    client = standup_notes(api, befriend, alice, bob, 21)
     first = client.get("/search", query_string={"q": "standup", "from": "2000-01-01",
                                                 "tz": "Asia/Shanghai"}).get_data(as_text=True)
     older = unescape(re.search(r'href="([^"]+)" rel="next">Older results', first).group(1))

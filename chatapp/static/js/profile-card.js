@@ -6,6 +6,7 @@
  * The card is a non-modal dialog: focus moves into it, Escape closes it and gives focus back
  * to what opened it, a click outside closes it. Everything it shows from the server is text.
  */
+import { csrfToken } from "./api.js";
 import { el } from "./dom.js";
 import { errorText, t } from "./strings.js";
 import { timeNode, when } from "./times.js";
@@ -15,15 +16,11 @@ var opener = null;    // what opened it, to give focus back
 var loading = null;   // the AbortController of the profile being fetched
 
 
-function csrf() {
-  return (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-}
-
 function api(method, url, body) {
   var headers = { Accept: "application/json" };
   if (body) {
     headers["Content-Type"] = "application/json";
-    headers["X-CSRFToken"] = csrf();
+    headers["X-CSRFToken"] = csrfToken();
   }
   return fetch(url, {
     method: method, credentials: "same-origin", headers: headers,

@@ -6,6 +6,7 @@
  * reports upload progress and can be cancelled. Until the stored message comes back (the ack,
  * the upload's answer or `message_created`, whichever is first) it is shown as pending.
  */
+import { csrfToken } from "../api.js";
 import { errorText, t } from "../strings.js";
 import * as drafts from "../drafts.js";
 import * as View from "./view.js";
@@ -30,7 +31,6 @@ export function composer(app) {
   var ui = app.ui;
   var client = app.client;
   var chatId = client.chat.chat_id;
-  var csrfToken = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var pending = new Map();  // client_msg_id -> a message on its way, in the order written
 
   function newClientId() {
@@ -143,7 +143,7 @@ export function composer(app) {
     p.error = p.errorCode = null;
     View.status(p.node, p);
     xhr.open("POST", client.urls.files);
-    xhr.setRequestHeader("X-CSRFToken", csrfToken);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", function (event) {
       if (!event.lengthComputable || p.xhr !== xhr) return;
