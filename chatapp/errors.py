@@ -30,6 +30,16 @@ class ChatappError(Exception):
         self.details = details
         super().__init__(self.message)
 
+    @property
+    def fields(self) -> list[str]:
+        """The inputs the error is about: its ``field``, or each problem's that ``details``
+        lists (a schema's ``invalid_payload`` names every wrong field there)."""
+        if self.field:
+            return [self.field]
+        if not isinstance(self.details, list):
+            return []
+        return [d["field"] for d in self.details if isinstance(d, dict) and "field" in d]
+
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of a JSON reply or a Socket.IO ack."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}

@@ -1,9 +1,15 @@
-"""Input schemas for the JSON API and Socket.IO payloads (pydantic).
+"""Input schemas for the JSON API, Socket.IO payloads and multipart uploads (pydantic).
+
+These are the one check of the input's shape: types, bounds and formats. Services receive
+the validated values and check product rules only (who may, what exists, what text means).
 
 ``load`` turns any payload into a validated model or raises ``ValidationError`` with the code
-``invalid_payload`` and one entry per problem, so bad input never reaches a service.
+``invalid_payload`` and one entry per problem, so bad input never reaches a service. A field
+marked with ``Code`` keeps an error code of its own for a value of the right type that breaks
+its rule (``invalid_client_msg_id``), the code clients were promised for that mistake.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -33,6 +39,18 @@ MAX_ID = 2**63 - 1
 UserName = Annotated[str, StringConstraints(min_length=1, max_length=USER_NAME_MAX * 2)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 Email = Annotated[str, StringConstraints(max_length=USER_EMAIL_MAX * 2)]
+
+
+@dataclass(frozen=True)
+class Code:
+    """Field metadata: a wrong value of the right type is the error ``code`` with ``message``."""
+
+    code: str
+    message: str
+
+
+# Errors about the payload's shape rather than a value: these stay ``invalid_payload``.
+_SHAPE_ERRORS = {"missing", "extra_forbidden", "model_type", "dict_type"}
 
 
 class Schema(BaseModel):
@@ -110,15 +128,30 @@ MsgId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Seq = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
+# Trimming and the length in characters are the service's (``clean_text``); this bounds the
+# raw string so that nothing huge is normalised.
+MessageText = Annotated[str, StringConstraints(max_length=MSG_TEXT_MAX * 4)]
+ClientMsgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$"), Code(
+    "invalid_client_msg_id", "client_msg_id is 1 to 64 letters, digits or _ . : -")]
+
+
 class SendMessageIn(Schema):
     chat_id: ChatId
-    text: Annotated[str, StringConstraints(max_length=MSG_TEXT_MAX * 4)]
-    client_msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    text: MessageText
+    client_msg_id: ClientMsgId
 
 
 class PostMessageIn(Schema):
-    text: Annotated[str, StringConstraints(max_length=MSG_TEXT_MAX * 4)]
-    client_msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    text: MessageText
+    client_msg_id: ClientMsgId
+
+
+class UploadIn(Schema):
+    """The form fields of a multipart upload beside its file (browsers may add others)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    # A form without the field is the same mistake as an empty one: no usable id.
+    client_msg_id: Annotated[ClientMsgId, Field(validate_default=True)] = ""
 
 
 class MarkReadIn(Schema):
@@ -184,10 +217,24 @@ def load(schema: type[Model], data: Any) -> Model:
     try:
         return schema.model_validate(data)
     except PydanticValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
-            for err in exc.errors(include_url=False, include_context=False, include_input=False)
-        ]
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        coded = _coded_error(schema, errors)
+        if coded is not None:
+            raise coded from None
+        problems = [{"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+                    for err in errors]
         raise ValidationError(
             "The request body is not valid.", code="invalid_payload", details=problems
         ) from None
+
+
+def _coded_error(schema: type[BaseModel], errors: list) -> ValidationError | None:
+    """The field's own error when the only problem is a wrong value of a ``Code`` field."""
+    if len(errors) != 1 or len(errors[0]["loc"]) != 1:
+        return None
+    kind, name = errors[0]["type"], errors[0]["loc"][0]
+    field = schema.model_fields.get(name) if isinstance(name, str) else None
+    if field is None or kind in _SHAPE_ERRORS or kind.endswith("_type"):
+        return None
+    code = next((m for m in field.metadata if isinstance(m, Code)), None)
+    return ValidationError(code.message, code=code.code, field=name) if code else None

@@ -23,6 +23,14 @@ def flash_error(error: ChatappError) -> None:
     flash(error_message(error), "error")
 
 
+def mark_fields(form, error: ChatappError) -> None:
+    """Flag the fields of a form fed by a schema or service that ``error`` is about, matched
+    by the name they have in the query or form (``from``), so the page can point at them."""
+    for field in form:
+        if field.name in error.fields:
+            field.errors = [*field.errors, error_message(error)]
+
+
 def show_error(form, error: ChatappError) -> None:
     """Attach the error to the form field it is about, or flash it when it has none; each of
     several (``InvalidFields``) likewise. A field the form itself already flagged (left empty,

@@ -16,6 +16,7 @@ from ..schemas import (
     RenameIn,
     RoleIn,
     TransferIn,
+    UploadIn,
     load,
 )
 from ..services import chats, groups, messages, private_chats
@@ -145,8 +146,9 @@ def post_file(chat_id):
     if upload is None:
         raise ValidationError("Send the file as the multipart field 'file'.",
                               code="missing_file", field="file")
+    form = load(UploadIn, request.form.to_dict())
     message, created = files.post_file(current_user, chat_id, upload.stream, upload.filename,
-                                       request.form.get("client_msg_id"))
+                                       form.client_msg_id)
     return jsonify(message=message, created=created), 201 if created else 200
 
 

@@ -13,7 +13,8 @@ class MemberIdsField(SelectMultipleField):
 
     def __init__(self, label=None, **kwargs):
         # parse_id: an id the database can hold, or a field error (not an overflow).
-        super().__init__(label, coerce=parse_id, validate_choice=False, **kwargs)
+        # default: none ticked is an empty list, whether or not the form sent the field.
+        super().__init__(label, coerce=parse_id, validate_choice=False, default=list, **kwargs)
 
 
 class NewGroupForm(FlaskForm):

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from .. import rate_limits
 from ..extensions import db
 from ..models import Message, MsgType, User
-from ..services.messages import append_message, check_can_send, check_client_msg_id, send
+from ..services.messages import append_message, check_can_send, send
 from . import detection, images, storage
 
 
-def post_file(user: User, chat_id, upload, original_name: str | None, client_msg_id
+def post_file(user: User, chat_id: int, upload, original_name: str | None, client_msg_id: str
               ) -> tuple[dict, bool]:
     """Store an uploaded file and send it as a message; returns (message payload, created).
 
@@ -20,7 +20,6 @@ def post_file(user: User, chat_id, upload, original_name: str | None, client_msg
     only as the message text; on disk the file has a name the server made. A retry with the
     same ``client_msg_id`` returns the first message and stores nothing.
     """
-    client_msg_id = check_client_msg_id(client_msg_id)
     earlier = check_can_send(user, chat_id, client_msg_id)  # before writing anything
     if earlier is not None:
         return earlier

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..errors import ChatappError
 from ..schemas import SearchQuery, load
 from ..services import chats, friends
-from ..web import error_message
+from ..web import error_message, mark_fields
 from . import service
 from .forms import MessageSearchForm
 
@@ -16,7 +16,6 @@ bp = Blueprint("search", __name__)
 
 # The query string the page reads: the parameters of GET /api/search, bar ``limit``.
 PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "tz", "before")
-FIELD_NAMES = {"from": "date_from", "to": "date_to"}
 
 
 def _people(chat_list) -> list[tuple[int, str]]:
@@ -31,27 +30,8 @@ def _people(chat_list) -> list[tuple[int, str]]:
 def _error_message(error: ChatappError) -> str:
     if error.code == "invalid_payload":  # from the schema: a hand-edited or stale address
         return _("These search options are not valid: %(fields)s.",
-                 fields=", ".join(sorted(_fields_of(error))))
+                 fields=", ".join(sorted(set(error.fields))))
     return error_message(error)
-
-
-def _fields_of(error: ChatappError) -> set[str]:
-    """The query parameters an error is about (the schema lists several, a service one)."""
-    if error.code == "invalid_date_range":  # either date may be the wrong one
-        return {"from", "to"}
-    if error.field:
-        return {error.field}
-    if error.code == "chat_not_found":
-        return {"chat_id"}
-    return {d["field"] for d in error.details or [] if isinstance(d, dict)}
-
-
-def _mark_fields(form: MessageSearchForm, error: ChatappError) -> None:
-    """Flag the fields an error is about, so the page can point at them."""
-    for name in _fields_of(error):
-        field = getattr(form, FIELD_NAMES.get(name, name), None)
-        if field is not None:
-            field.errors = [*field.errors, error.message]
 
 
 def _search(params: dict) -> dict:
@@ -89,7 +69,7 @@ def search_page():
         except ChatappError as failure:
             if failure.code != "invalid_time_zone":
                 error, status = _error_message(failure), failure.status
-                _mark_fields(form, failure)
+                mark_fields(form, failure)
             else:
                 # The hidden field holds the browser's own zone, which the reader cannot
                 # change: one this server does not know leaves the days in UTC, and says so.
@@ -99,7 +79,7 @@ def search_page():
                     found = _search(params)
                 except ChatappError as again:
                     error, status = _error_message(again), again.status
-                    _mark_fields(form, again)
+                    mark_fields(form, again)
     first_page = {k: v for k, v in params.items() if k != "before"}
     older = (url_for("search.search_page", **first_page, before=found["next"])
              if found and found["next"] else None)

@@ -30,7 +30,7 @@ def deleted_name(user_id: int) -> str:
 
 def delete_own_account(user: User, password: str) -> None:
     """The user deletes their own account, confirming with their password."""
-    if not isinstance(password, str) or not check_password_hash(user.password, password):
+    if not check_password_hash(user.password, password):
         raise ValidationError("The password is wrong.", code="wrong_password", field="password")
     delete_account(user, by=user)
 

@@ -31,9 +31,9 @@ def list_users(query: str = "", page: int = 1) -> tuple[list[User], bool]:
     return rows[:USERS_PAGE], len(rows) > USERS_PAGE
 
 
-def user_by_id(user_id) -> User | None:
+def user_by_id(user_id: int) -> User | None:
     """An account that is not deleted, or None."""
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = db.session.get(User, user_id)
     return user if user is not None and user.deleted_at is None else None
 
 

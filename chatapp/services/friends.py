@@ -109,15 +109,15 @@ def send_friend_request(user: User, receiver_id, note: str = "") -> FriendReques
     return request
 
 
-def _request_to(user: User, request_id) -> FriendRequest:
-    request = db.session.get(FriendRequest, request_id) if isinstance(request_id, int) else None
+def _request_to(user: User, request_id: int) -> FriendRequest:
+    request = db.session.get(FriendRequest, request_id)
     if request is None or request.receiver_id != user.user_id:
         raise NotFound("No such friend request.", code="request_not_found")
     return request
 
 
-def _request_from(user: User, request_id) -> FriendRequest:
-    request = db.session.get(FriendRequest, request_id) if isinstance(request_id, int) else None
+def _request_from(user: User, request_id: int) -> FriendRequest:
+    request = db.session.get(FriendRequest, request_id)
     if request is None or request.sender_id != user.user_id:
         raise NotFound("No such friend request.", code="request_not_found")
     return request
@@ -172,10 +172,10 @@ def _drop_request(load, announce) -> None:
     announce(request_id, both)
 
 
-def remove_friend(user: User, friend_id) -> User:
+def remove_friend(user: User, friend_id: int) -> User:
     """End a friendship: both rows go. Their private chat and its history stay."""
     with write_transaction():
-        if not isinstance(friend_id, int) or not are_friends(user.user_id, friend_id):
+        if not are_friends(user.user_id, friend_id):
             raise NotFound("That person is not your friend.", code="friend_not_found")
         friend = db.session.get(User, friend_id)
         db.session.execute(delete(Friendship).where(or_(

@@ -37,13 +37,9 @@ def _clean_name(name) -> str:
     return name
 
 
-def _friends_to_add(user: User, user_ids) -> list[User]:
-    ids = list(dict.fromkeys(user_ids or []))
-    if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
-        raise ValidationError("Members are given by user id.", code="invalid_members",
-                              field="member_ids")
+def _friends_to_add(user: User, user_ids: list[int]) -> list[User]:
     people = []
-    for user_id in ids:
+    for user_id in dict.fromkeys(user_ids):
         if user_id == user.user_id:
             continue
         person = active_user(user_id)

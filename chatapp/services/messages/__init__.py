@@ -15,7 +15,6 @@ from .recall import erase_messages_of, recall_message
 from .send import (
     append_message,
     check_can_send,
-    check_client_msg_id,
     clean_text,
     ensure_can_post,
     may_post,
@@ -26,7 +25,7 @@ from .typing import notify_typing
 
 __all__ = [
     "CATCH_UP_PAGE", "HISTORY_PAGE_MAX", "append_message", "catch_up",
-    "check_can_send", "check_client_msg_id", "clean_text", "ensure_can_post",
+    "check_can_send", "clean_text", "ensure_can_post",
     "erase_messages_of", "history", "may_post", "mark_read", "messages_exist", "notify_typing",
     "post_message", "receipts", "recall_message", "send", "unread_count",
 ]

@@ -6,7 +6,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ... import events, payloads
 from ...access import access_chat, message_in
 from ...database import write_transaction
-from ...errors import ValidationError
 from ...extensions import db
 from ...models import Membership, Message, MsgType, User, message_reads, now
 
@@ -45,12 +44,9 @@ def advance_read_position(membership: Membership, up_to: int,
     return True
 
 
-def mark_read(user: User, chat_id, up_to_seq) -> int:
+def mark_read(user: User, chat_id: int, up_to_seq: int) -> int:
     """Mark the chat read up to ``up_to_seq`` (capped at its newest message); returns the
     member's read position. Moving backwards changes nothing."""
-    if not isinstance(up_to_seq, int) or isinstance(up_to_seq, bool) or up_to_seq < 0:
-        raise ValidationError("up_to_seq is a position in the chat.", code="invalid_seq",
-                              field="up_to_seq")
     with write_transaction():
         membership = access_chat(user, chat_id, for_update=True)  # one mover at a time
         target = min(up_to_seq, membership.chat.last_seq)

@@ -18,7 +18,6 @@ from ...models import MSG_TEXT_MAX, Chat, Membership, Message, MsgType, User, no
 from ..friends import are_friends
 from .read import advance_read_position
 
-_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 # Control characters other than tab and newline have no place in a chat message.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -63,10 +62,8 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
     return message
 
 
-def clean_text(text) -> str:
+def clean_text(text: str) -> str:
     """Message text as stored: newlines normalised, trimmed, 1 to 1,000 characters."""
-    if not isinstance(text, str):
-        raise ValidationError("A message is text.", code="invalid_text", field="text")
     text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not text:
         raise ValidationError("A message cannot be empty.", code="empty_message", field="text")
@@ -74,13 +71,6 @@ def clean_text(text) -> str:
         raise ValidationError(f"A message has at most {MSG_TEXT_MAX} characters.",
                               code="message_too_long", field="text")
     return text
-
-
-def check_client_msg_id(client_msg_id) -> str:
-    if not isinstance(client_msg_id, str) or not _CLIENT_ID_RE.fullmatch(client_msg_id):
-        raise ValidationError("client_msg_id is 1 to 64 letters, digits or _ . : -",
-                              code="invalid_client_msg_id", field="client_msg_id")
-    return client_msg_id
 
 
 def ensure_can_post(user: User, membership: Membership) -> None:
@@ -180,9 +170,9 @@ def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
     return payload, True
 
 
-def post_message(user: User, chat_id, text, client_msg_id) -> tuple[dict, bool]:
-    """Send a text message; returns (message payload, created)."""
+def post_message(user: User, chat_id: int, text: str, client_msg_id: str) -> tuple[dict, bool]:
+    """Send a text message; returns (message payload, created). The schema checked the
+    ``client_msg_id`` format (``schemas.ClientMsgId``)."""
     text = clean_text(text)
-    client_msg_id = check_client_msg_id(client_msg_id)
     return send(user, chat_id, client_msg_id, lambda membership: append_message(
         membership.chat_id, user.user_id, MsgType.TEXT, text, client_msg_id))
