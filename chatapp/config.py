@@ -54,6 +54,8 @@ class Defaults:
 
     # Messages: how long a sender may recall one; how often "typing" is passed on per socket.
     RECALL_WINDOW_SECONDS = 120
+    # How long after sending a sender may edit their text message.
+    EDIT_WINDOW_SECONDS = 15 * 60
     TYPING_THROTTLE_SECONDS = 2
     # Largest Socket.IO message accepted (bytes); bigger ones close the connection.
     SOCKETIO_MAX_PAYLOAD = 64 * 1024
@@ -91,7 +93,8 @@ class Defaults:
     RATELIMIT_ENABLED = True
     # Per user, over HTTP and Socket.IO together (docs/security.md): messages sent (files
     # included), files uploaded, friend requests sent, searches run.
-    SEND_RATE_LIMIT = "30 per 10 seconds;1200 per hour"
+    SEND_RATE_LIMIT = "30 per 10 seconds;1200 per hour"  # edits count as sends
+    REACT_RATE_LIMIT = "60 per 10 seconds;2400 per hour"
     UPLOAD_RATE_LIMIT = "30 per minute;300 per hour"
     FRIEND_REQUEST_RATE_LIMIT = "20 per hour;100 per day"
     SEARCH_RATE_LIMIT = "60 per minute;1000 per hour"

@@ -23,19 +23,21 @@ class ChatappError(Exception):
         code: str | None = None,
         field: str | None = None,
         details: Any = None,
+        also: tuple[str, ...] = (),
     ):
         self.message = message or self.message
         self.code = code or self.code
         self.field = field
         self.details = details
+        self.also = also  # other inputs the error is about (pages mark them); not in replies
         super().__init__(self.message)
 
     @property
     def fields(self) -> list[str]:
-        """The inputs the error is about: its ``field``, or each problem's that ``details``
-        lists (a schema's ``invalid_payload`` names every wrong field there)."""
+        """The inputs the error is about: its ``field`` (and ``also``), or each problem's that
+        ``details`` lists (a schema's ``invalid_payload`` names every wrong field there)."""
         if self.field:
-            return [self.field]
+            return [self.field, *self.also]
         if not isinstance(self.details, list):
             return []
         return [d["field"] for d in self.details if isinstance(d, dict) and "field" in d]

@@ -23,6 +23,16 @@ def message_recalled(message: dict) -> None:
     emit("message_recalled", {"message": message}, chat_room(message["chat_id"]))
 
 
+def message_edited(message: dict) -> None:
+    """A message has new text (``payloads.message``: ``edited_at`` and ``change_seq`` set)."""
+    emit("message_edited", {"message": message}, chat_room(message["chat_id"]))
+
+
+def message_reactions(message: dict) -> None:
+    """A message's reactions changed; ``message`` carries them all (``payloads.message``)."""
+    emit("message_reactions", {"message": message}, chat_room(message["chat_id"]))
+
+
 def messages_read(chat_id: int, user_id: int, up_to_seq: int) -> None:
     """A member's read position in the chat moved to ``up_to_seq``."""
     emit("messages_read", {"chat_id": chat_id, "user_id": user_id, "up_to_seq": up_to_seq},

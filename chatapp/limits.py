@@ -12,6 +12,9 @@ MSG_TEXT_MAX = 1000
 FRIEND_NOTE_MAX = 200
 SEARCH_QUERY_MAX = 200
 
+# Different emoji one message may carry (each person gives each emoji once).
+REACTIONS_MAX = 20
+
 # Page sizes: the default a client gets, and the most it may ask for.
 HISTORY_PAGE = 50
 HISTORY_PAGE_MAX = 100

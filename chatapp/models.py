@@ -163,6 +163,10 @@ class Chat(db.Model):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Time of the newest message (or of creation): orders the chat list.
     last_activity: Mapped[float] = mapped_column(Float, default=now, server_default="0")
+    # The chat's change counter: every edit, recall or reaction of one of its messages takes
+    # the next value and stamps it on the message (``Message.change_seq``), so a client that
+    # missed events catches up on changes to old messages with "changed after N".
+    last_change: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def get_memberships(self) -> list["Membership"]:
         """Memberships of this chat, in the order people joined."""
@@ -209,6 +213,7 @@ class Message(db.Model):
                          name="uq_messages_sender_id_client_msg_id"),
         CheckConstraint(_in_list("msg_type", MsgType), name="msg_type"),
         Index("ix_messages_sender_id", "sender_id"),
+        Index("ix_messages_chat_id_change_seq", "chat_id", "change_seq"),
     )
 
     msg_id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -234,13 +239,47 @@ class Message(db.Model):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     file_width: Mapped[int | None] = mapped_column(Integer)
     file_height: Mapped[int | None] = mapped_column(Integer)
+    # The chat's change position of this message's latest edit, recall or reaction (0: none).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # When the text was last edited; earlier texts are in ``message_edits``.
+    edited_at: Mapped[float | None] = mapped_column(Float)
+    # The earlier message of the same chat this one answers (NULL once that one is deleted).
+    reply_to_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("messages.msg_id", ondelete="SET NULL"))
 
     sender: Mapped[User] = relationship(foreign_keys=[sender_id])
     chat: Mapped[Chat] = relationship()
     read_users: Mapped[list[User]] = relationship(secondary=message_reads, lazy="select")
+    reply_to: Mapped["Message | None"] = relationship(remote_side=[msg_id], lazy="select")
 
     def __repr__(self) -> str:
         return f"<Message {self.msg_id} chat={self.chat_id} seq={self.seq}>"
+
+
+class MessageEdit(db.Model):
+    """An earlier text of an edited message: the text it had until ``replaced_at``."""
+
+    __tablename__ = "message_edits"
+    __table_args__ = (Index("ix_message_edits_msg_id", "msg_id"),)
+
+    edit_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    msg_id: Mapped[int] = mapped_column(BigId, ForeignKey("messages.msg_id", ondelete="CASCADE"))
+    msg_text: Mapped[str] = mapped_column(String(MSG_TEXT_MAX))
+    replaced_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Reaction(db.Model):
+    """One person's emoji on a message (each person gives each emoji once)."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (Index("ix_reactions_user_id", "user_id"),)
+
+    msg_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("messages.msg_id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(32), primary_key=True)
+    create_time: Mapped[float] = mapped_column(Float, default=now)
 
 
 class Friendship(db.Model):

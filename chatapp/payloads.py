@@ -4,10 +4,14 @@ import os
 
 import flask
 from flask import current_app, g, has_request_context
+from sqlalchemy import select
 
 from . import notices
+from .extensions import db
 from .files import storage
-from .models import MsgType, User
+from .models import Message, MsgType, Reaction, User
+
+QUOTE_CHARS = 120  # how much of a replied-to message's text a reply quotes
 
 
 def url_for(endpoint: str, **values) -> str:
@@ -95,10 +99,48 @@ def chat_summary(chat, viewer_membership, other=None, *, last_message=None, unre
     }
 
 
-def message(msg, sender: dict | None = None) -> dict:
+def messages(rows: list[Message]) -> list[dict]:
+    """Several messages of a page, with the reactions of all of them read in one query."""
+    found = reactions_of([m.msg_id for m in rows if m.change_seq])
+    return [message(m, reactions=found) for m in rows]
+
+
+def reactions_of(msg_ids: list[int]) -> dict[int, list[dict]]:
+    """The reactions of each message: per emoji, in the order first given, who gave it."""
+    found: dict[int, dict[str, dict]] = {}
+    if not msg_ids:
+        return {}
+    rows = db.session.execute(
+        select(Reaction.msg_id, Reaction.emoji, User.user_id, User.user_name)
+        .join(User, User.user_id == Reaction.user_id)
+        .where(Reaction.msg_id.in_(msg_ids))
+        .order_by(Reaction.create_time, Reaction.user_id))
+    for msg_id, emoji, user_id, user_name in rows:
+        one = found.setdefault(msg_id, {}).setdefault(emoji, {"emoji": emoji, "users": []})
+        one["users"].append({"user_id": user_id, "user_name": user_name})
+    return {msg_id: [{**r, "count": len(r["users"])} for r in by_emoji.values()]
+            for msg_id, by_emoji in found.items()}
+
+
+def quote(msg: Message) -> dict:
+    """What a reply shows of the message it answers: its sender and the start of its text."""
+    return {
+        "msg_id": msg.msg_id,
+        "seq": msg.seq,
+        "sender": {"user_id": msg.sender.user_id, "user_name": msg.sender.user_name},
+        "msg_type": msg.msg_type,
+        "text": "" if msg.recalled_at is not None else msg.msg_text[:QUOTE_CHARS],
+        "recalled": msg.recalled_at is not None,
+    }
+
+
+def message(msg, sender: dict | None = None, reactions: dict | None = None) -> dict:
     """A stored message, as every member receives it. System notices come decoded, with
     their English sentence as ``text``. ``sender``: the sender's ``user_public``, when the
-    caller has it already (no load of the sender)."""
+    caller has it already (no load of the sender). ``reactions``: ``reactions_of`` for a page
+    of messages, read once; without it a message that ever changed reads its own."""
+    if reactions is None:
+        reactions = reactions_of([msg.msg_id]) if msg.change_seq else {}
     body = {
         "msg_id": msg.msg_id,
         "chat_id": msg.chat_id,
@@ -111,6 +153,10 @@ def message(msg, sender: dict | None = None) -> dict:
         "client_msg_id": msg.client_msg_id,
         "recalled": msg.recalled_at is not None,
         "recalled_at": msg.recalled_at,
+        "change_seq": msg.change_seq,
+        "edited_at": msg.edited_at,
+        "reply_to": quote(msg.reply_to) if msg.reply_to_id is not None else None,
+        "reactions": reactions.get(msg.msg_id, []),
     }
     if msg.msg_file and msg.recalled_at is None:
         body["file"] = {

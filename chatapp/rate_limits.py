@@ -23,6 +23,7 @@ from .extensions import limiter
 # Action name → the config key holding its limits.
 ACTIONS = {
     "send": "SEND_RATE_LIMIT",
+    "react": "REACT_RATE_LIMIT",
     "upload": "UPLOAD_RATE_LIMIT",
     "friend_request": "FRIEND_REQUEST_RATE_LIMIT",
     "search": "SEARCH_RATE_LIMIT",

@@ -12,7 +12,8 @@ its rule (``invalid_client_msg_id``), the code clients were promised for that mi
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import emoji as emoji_data
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import ValidationError
@@ -139,11 +140,46 @@ class SendMessageIn(Schema):
     chat_id: ChatId
     text: MessageText
     client_msg_id: ClientMsgId
+    reply_to: MsgId | None = None
 
 
 class PostMessageIn(Schema):
     text: MessageText
     client_msg_id: ClientMsgId
+    reply_to: MsgId | None = None
+
+
+class EditMessageIn(Schema):
+    chat_id: ChatId
+    msg_id: MsgId
+    text: MessageText
+
+
+class EditIn(Schema):
+    text: MessageText
+
+
+def _one_emoji(value: str) -> str:
+    if not emoji_data.is_emoji(value):
+        raise ValueError("not exactly one emoji")
+    return value
+
+
+# Exactly one emoji as Unicode lists them (a flag, a skin tone or a family is one): no text,
+# no two emoji, nothing around it.
+Emoji = Annotated[str, StringConstraints(max_length=32), AfterValidator(_one_emoji),
+                  Code("invalid_emoji", "A reaction is one emoji.")]
+
+
+class ReactionIn(Schema):
+    emoji: Emoji
+
+
+class ReactIn(Schema):
+    chat_id: ChatId
+    msg_id: MsgId
+    emoji: Emoji
+    on: bool = True
 
 
 class UploadIn(Schema):
@@ -178,6 +214,9 @@ CATCH_UP_CHATS_MAX = 500
 class ChatPosition(Schema):
     chat_id: ChatId
     after: Seq
+    # The chat's change position the client last caught up to; with it, the answer also
+    # lists the older messages edited, recalled or reacted to since.
+    changed_after: Seq | None = None
 
 
 class CatchUpIn(Schema):
@@ -192,6 +231,14 @@ class HistoryQuery(BaseModel):
     after: Seq | None = None
     around: MsgId | None = None
     limit: Annotated[int, Field(ge=1, le=HISTORY_PAGE_MAX)] = HISTORY_PAGE
+
+
+class ChangesQuery(BaseModel):
+    """Query string of the changes endpoint: messages changed after a change position."""
+
+    model_config = ConfigDict(extra="forbid")
+    after: Seq
+    limit: Annotated[int, Field(ge=1, le=HISTORY_PAGE_MAX)] = HISTORY_PAGE_MAX
 
 
 class SearchQuery(BaseModel):

@@ -18,7 +18,16 @@ from flask_socketio import ConnectionRefusedError, join_room  # not the builtins
 from . import observability
 from .errors import ChatappError, NotAuthenticated, socket_ack_error
 from .extensions import db
-from .schemas import CatchUpIn, MarkReadIn, RecallIn, SendMessageIn, TypingIn, load
+from .schemas import (
+    CatchUpIn,
+    EditMessageIn,
+    MarkReadIn,
+    ReactIn,
+    RecallIn,
+    SendMessageIn,
+    TypingIn,
+    load,
+)
 from .services import connections, messages
 
 log = logging.getLogger(__name__)
@@ -88,8 +97,21 @@ def on_disconnect(reason=None):
 @socket_event(SendMessageIn)
 def on_send_message(user, data):
     """Send a text message; the ack carries the stored message."""
-    message, created = messages.post_message(user, data.chat_id, data.text, data.client_msg_id)
+    message, created = messages.post_message(user, data.chat_id, data.text, data.client_msg_id,
+                                             data.reply_to)
     return {"message": message, "created": created}
+
+
+@socket_event(EditMessageIn)
+def on_edit_message(user, data):
+    """Edit one's own text message; the ack carries it as edited."""
+    return {"message": messages.edit_message(user, data.chat_id, data.msg_id, data.text)}
+
+
+@socket_event(ReactIn)
+def on_react(user, data):
+    """Add (``on``) or take back an emoji on a message."""
+    return {"message": messages.react(user, data.chat_id, data.msg_id, data.emoji, data.on)}
 
 
 @socket_event(MarkReadIn)
@@ -130,13 +152,16 @@ def on_error(error):
 @socket_event(CatchUpIn)
 def on_catch_up(user, data):
     """What the socket missed in each chat after its last contiguous position there."""
-    return {"chats": messages.catch_up(user, [(c.chat_id, c.after) for c in data.chats])}
+    return {"chats": messages.catch_up(
+        user, [(c.chat_id, c.after, c.changed_after) for c in data.chats])}
 
 
 EVENTS = {
     "send_message": on_send_message,
     "mark_read": on_mark_read,
     "recall_message": on_recall_message,
+    "edit_message": on_edit_message,
+    "react": on_react,
     "typing": on_typing,
     "catch_up": on_catch_up,
 }

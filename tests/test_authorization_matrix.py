@@ -93,6 +93,74 @@ def test_route_by_role(app, api, team_with_roles, route, role):
         assert after == before  # a refusal changes nothing
 
 
+# What members do with a message (issue 17): alice's (the owner's) message in the group.
+MESSAGE_ROUTES = {
+    # name: (method, path, body, (status, error code) per role inside)
+    "history": ("GET", "/api/chats/{chat}/messages?around={msg}", None, {}),
+    "changes": ("GET", "/api/chats/{chat}/changes?after=0", None, {}),
+    "versions": ("GET", "/api/chats/{chat}/messages/{msg}/versions", None, {}),
+    "react": ("PUT", "/api/chats/{chat}/messages/{msg}/reactions/👍", None, {}),
+    "unreact": ("DELETE", "/api/chats/{chat}/messages/{msg}/reactions/👍", None, {}),
+    "reply": ("POST", "/api/chats/{chat}/messages",
+              {"text": "yes", "client_msg_id": "reply-1", "reply_to": "{msg}"}, {}),
+    "edit": ("PATCH", "/api/chats/{chat}/messages/{msg}", {"text": "changed"},
+             {"admin": (403, "not_your_message"), "member": (403, "not_your_message")}),
+    "recall": ("POST", "/api/chats/{chat}/messages/{msg}/recall", None,
+               {"member": (403, "not_your_message")}),
+}
+OUTSIDE_CODES = {"former": (404, "chat_not_found"), "outsider": (404, "chat_not_found"),
+                 "anonymous": (401, "not_authenticated")}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", list(MESSAGE_ROUTES))
+def test_message_route_by_role(app, api, team_with_roles, route, role):
+    chat_id, people = team_with_roles
+    method, path, body, inside = MESSAGE_ROUTES[route]
+    owner = client_for("owner", people, api, app)
+    msg_id = owner.post(f"/api/chats/{chat_id}/messages", json={
+        "text": "who is on call?", "client_msg_id": "q-1"}).get_json()["message"]["msg_id"]
+    url = path.format(chat=chat_id, msg=msg_id)
+    if body:
+        body = {k: (msg_id if v == "{msg}" else v) for k, v in body.items()}
+    client = client_for(role, people, api, app)
+    before = owner.get(f"/api/chats/{chat_id}/messages").get_json()
+
+    response = client._send(method, url, json=body) if body else client._send(method, url)
+    status, code = {**inside, **OUTSIDE_CODES}.get(role, (None, None))
+    if status is None:
+        assert response.status_code in (200, 201), response.get_json()
+        return
+    assert response.status_code == status and response.get_json()["error"]["code"] == code
+    assert owner.get(f"/api/chats/{chat_id}/messages").get_json() == before  # nothing changed
+
+
+def test_message_events_reach_members_only(app, api, sio, team_with_roles):
+    """Edits and reactions are told to current members' sockets and nobody else's; the
+    socket events refuse an outsider as if the chat did not exist."""
+    chat_id, people = team_with_roles
+    socks = {name: sio(api(people[name])) for name in ("alice", "bob", "frank", "mallory")}
+    for sock in socks.values():
+        events(sock)
+    sent = socks["alice"].emit("send_message", {"chat_id": chat_id, "text": "draft",
+                                                "client_msg_id": "ev-1"}, callback=True)
+    msg_id = sent["message"]["msg_id"]
+    assert socks["alice"].emit("edit_message", {"chat_id": chat_id, "msg_id": msg_id,
+                                                "text": "final"}, callback=True)["ok"]
+    assert socks["bob"].emit("react", {"chat_id": chat_id, "msg_id": msg_id, "emoji": "✅"},
+                             callback=True)["ok"]
+    for outsider in ("frank", "mallory"):
+        for event, payload in (("edit_message", {"text": "mine"}), ("react", {"emoji": "✅"})):
+            ack = socks[outsider].emit(event, {"chat_id": chat_id, "msg_id": msg_id, **payload},
+                                       callback=True)
+            assert ack["error"]["code"] == "chat_not_found", (outsider, event)
+    received = {name: [n for n, _ in events(sock)] for name, sock in socks.items()}
+    for member in ("alice", "bob"):
+        assert {"message_edited", "message_reactions"} <= set(received[member]), member
+    for outsider in ("frank", "mallory"):
+        assert received[outsider] == [], outsider
+
+
 def test_admin_removing_an_admin_is_refused_as_forbidden(app, api, team_with_roles):
     chat_id, people = team_with_roles
     api(people["alice"]).put(f"/api/chats/{chat_id}/members/{people['carol'].user_id}/role",

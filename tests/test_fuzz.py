@@ -58,9 +58,11 @@ BODY_FIELDS = {endpoint: fields(model) for endpoint, model in {
     "chats_api.rename_chat": schemas.RenameIn, "chats_api.add_members": schemas.MembersIn,
     "chats_api.set_role": schemas.RoleIn, "chats_api.transfer_ownership": schemas.TransferIn,
     "chats_api.post_message": schemas.PostMessageIn, "chats_api.mark_read": schemas.ReadPositionIn,
+    "chats_api.edit": schemas.EditIn,
 }.items()}
 QUERY_FIELDS = {
     "chats_api.history": fields(schemas.HistoryQuery),
+    "chats_api.changes": fields(schemas.ChangesQuery),
     "search.search_messages": fields(schemas.SearchQuery),
     "search.search_page": fields(schemas.SearchQuery),
     "friends_api.search_users": ["q", "after", "limit"], "friends.friends_page": ["q", "after"],
@@ -69,7 +71,8 @@ QUERY_FIELDS = {
 EVENT_FIELDS = {"send_message": fields(schemas.SendMessageIn),
                 "mark_read": fields(schemas.MarkReadIn),
                 "recall_message": fields(schemas.RecallIn), "typing": fields(schemas.TypingIn),
-                "catch_up": fields(schemas.CatchUpIn)}
+                "catch_up": fields(schemas.CatchUpIn),
+                "edit_message": fields(schemas.EditMessageIn), "react": fields(schemas.ReactIn)}
 FORM_FIELDS = sorted({
     field.kwargs.get("name", name)
     for module in (auth_forms, chat_forms, friend_forms, search_forms)

@@ -79,7 +79,7 @@ def test_the_list_of_json_endpoints_names_real_routes(app, world):
 
 def test_ids_past_64_bits_are_not_found_on_every_id_route(app, world):
     real = {"chat_id": world["team"], "user_id": world["bob"], "msg_id": world["msg"],
-            "request_id": 1}
+            "request_id": 1, "emoji": "👍"}
     checked = 0
     for rule, method in routes(app):
         ids = [name for converter, name in placeholders(rule) if converter == "id"]

@@ -9,8 +9,7 @@ import pytest
 
 from chatapp import schemas
 from chatapp.errors import ValidationError
-
-from helpers import error_code
+from tests.helpers import error_code
 
 CHATAPP = Path(__file__).resolve().parent.parent / "chatapp"
 

@@ -7,11 +7,14 @@ from .. import observability
 from ..errors import ValidationError
 from ..files import service as files
 from ..schemas import (
+    ChangesQuery,
+    EditIn,
     GroupIn,
     HistoryQuery,
     MembersIn,
     PostMessageIn,
     PrivateChatIn,
+    ReactionIn,
     ReadPositionIn,
     RenameIn,
     RoleIn,
@@ -134,8 +137,41 @@ def post_message(chat_id):
     """Send a text message (idempotent by ``client_msg_id``)."""
     data = _body(PostMessageIn)
     message, created = messages.post_message(current_user, chat_id, data.text,
-                                             data.client_msg_id)
+                                             data.client_msg_id, data.reply_to)
     return jsonify(message=message, created=created), 201 if created else 200
+
+
+@api.get("/chats/<id:chat_id>/changes")
+@login_required
+def changes(chat_id):
+    """Messages edited, recalled or reacted to after a change position (``after``)."""
+    query = load(ChangesQuery, request.args.to_dict())
+    return jsonify(messages.changes(current_user, chat_id, query.after, query.limit))
+
+
+@api.patch("/chats/<id:chat_id>/messages/<id:msg_id>")
+@login_required
+def edit(chat_id, msg_id):
+    """Edit one's own text message within the edit window."""
+    text = _body(EditIn).text
+    return jsonify(message=messages.edit_message(current_user, chat_id, msg_id, text))
+
+
+@api.get("/chats/<id:chat_id>/messages/<id:msg_id>/versions")
+@login_required
+def versions(chat_id, msg_id):
+    """Every text an edited message has had, oldest first."""
+    return jsonify(messages.message_versions(current_user, chat_id, msg_id))
+
+
+@api.route("/chats/<id:chat_id>/messages/<id:msg_id>/reactions/<emoji>",
+           methods=["PUT", "DELETE"])
+@login_required
+def reaction(chat_id, msg_id, emoji):
+    """PUT an emoji on a message, or DELETE one's own (doing either again changes nothing)."""
+    emoji = load(ReactionIn, {"emoji": emoji}).emoji
+    return jsonify(message=messages.react(current_user, chat_id, msg_id, emoji,
+                                          on=request.method == "PUT"))
 
 
 @api.post("/chats/<id:chat_id>/files")

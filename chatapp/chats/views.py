@@ -132,11 +132,13 @@ def _chat_page(chat_id: int, around: int | None = None, status: int = 200, **for
     # the server never renders a message); its limits are hints, services decide.
     client = {
         "chat": chat, "me": payloads.user_public(current_user),
-        "recall_window": config["RECALL_WINDOW_SECONDS"], "text_max": MSG_TEXT_MAX,
+        "recall_window": config["RECALL_WINDOW_SECONDS"],
+        "edit_window": config["EDIT_WINDOW_SECONDS"], "text_max": MSG_TEXT_MAX,
         "history_page": HISTORY_PAGE, "history_page_max": HISTORY_PAGE_MAX,
         "upload_max": config["UPLOAD_MAX_BYTES"], "now": now(),
         "urls": {"chat": url_for("chats_api.chat_details", chat_id=chat_id),
                  "messages": url_for("chats_api.history", chat_id=chat_id),
+                 "changes": url_for("chats_api.changes", chat_id=chat_id),
                  "files": url_for("chats_api.post_file", chat_id=chat_id)},
     }
     return render_template("chats/chat.html", chat=chat,

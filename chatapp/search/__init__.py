@@ -16,8 +16,8 @@ from . import fts_postgres, fts_sqlite
 from .snippets import snippet
 from .tokens import KINDS
 
-__all__ = ["KINDS", "check", "enabled", "find", "index_message", "rebuild", "snippet",
-           "unindex_chat", "unindex_messages"]
+__all__ = ["KINDS", "check", "enabled", "find", "index_message", "rebuild", "reindex_message",
+           "snippet", "unindex_chat", "unindex_messages"]
 
 _BACKENDS = {"sqlite": fts_sqlite, "postgresql": fts_postgres}
 
@@ -41,6 +41,13 @@ def enabled() -> bool:
 def index_message(message) -> None:
     """Add a new message (its text, or its file name) to the index."""
     if enabled():
+        _backend().index_message(message)
+
+
+def reindex_message(message) -> None:
+    """Index a message's new text (edited) in place of its old one."""
+    if enabled():
+        _backend().unindex_messages([message.msg_id])
         _backend().index_message(message)
 
 

@@ -79,7 +79,7 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
     if since is not None and until is not None and since >= until:
         # Nothing can match; saying "nothing found" would hide the typo.
         raise ValidationError("The “from” date is after the “to” date.",
-                              code="invalid_date_range", field="to")
+                              code="invalid_date_range", field="to", also=("from",))
     limit = max(1, min(limit, SEARCH_PAGE_MAX))
     rate_limits.spend(user.user_id, "search")
     if chat_id is not None:

@@ -1,15 +1,20 @@
-"""Messages: sending (idempotent), history, read positions and receipts, recall, typing.
+"""Messages: sending (idempotent), history, read positions and receipts, recall, typing,
+edits, reactions, and catching up on changes.
 
 Every message takes the next position (``seq``) of its chat inside the transaction that stores
 it, under the chat row's write lock, so positions follow commit order; events carry the
 position, and a client that missed some catches up with "everything after seq N".
 
-One module per operation: ``send`` (and ``append_message``), ``history`` (pages, catch-up),
-``read`` (read positions, receipts, unread counts), ``recall``, ``typing``. Callers use the
+One module per operation: ``send`` (and ``append_message``, replies), ``history`` (pages,
+catch-up), ``read`` (read positions, receipts, unread counts), ``recall``, ``typing``,
+``edit``, ``reactions``, and ``changes`` (the per-chat change position). Callers use the
 names below: ``messages.send(...)``.
 """
 
+from .changes import changes
+from .edit import edit_message, message_versions
 from .history import CATCH_UP_PAGE, HISTORY_PAGE_MAX, catch_up, history, messages_exist
+from .reactions import react
 from .read import mark_read, receipts, unread_count
 from .recall import erase_messages_of, recall_message
 from .send import (
@@ -24,8 +29,8 @@ from .send import (
 from .typing import notify_typing
 
 __all__ = [
-    "CATCH_UP_PAGE", "HISTORY_PAGE_MAX", "append_message", "catch_up",
-    "check_can_send", "clean_text", "ensure_can_post",
-    "erase_messages_of", "history", "may_post", "mark_read", "messages_exist", "notify_typing",
-    "post_message", "receipts", "recall_message", "send", "unread_count",
+    "CATCH_UP_PAGE", "HISTORY_PAGE_MAX", "append_message", "catch_up", "changes",
+    "check_can_send", "clean_text", "edit_message", "ensure_can_post", "erase_messages_of",
+    "history", "may_post", "mark_read", "message_versions", "messages_exist", "notify_typing",
+    "post_message", "react", "receipts", "recall_message", "send", "unread_count",
 ]

@@ -1,7 +1,7 @@
 """History: pages of a chat's messages by position, and catching up after a reconnect."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ... import payloads
 from ...access import access_chat, message_in
@@ -9,6 +9,7 @@ from ...errors import NotFound
 from ...extensions import db
 from ...limits import CATCH_UP_PAGE, HISTORY_PAGE, HISTORY_PAGE_MAX
 from ...models import Message, User
+from .changes import changes
 
 
 def history(user: User, chat_id, *, before=None, after=None, around=None,
@@ -22,7 +23,8 @@ def history(user: User, chat_id, *, before=None, after=None, around=None,
     membership = access_chat(user, chat_id)
     limit = max(1, min(int(limit), HISTORY_PAGE_MAX))
     base = (select(Message).where(Message.chat_id == membership.chat_id)
-            .options(joinedload(Message.sender)))
+            .options(joinedload(Message.sender),
+                     selectinload(Message.reply_to).joinedload(Message.sender)))
 
     def older(than, count):
         rows = list(db.session.scalars(base.where(Message.seq < than)
@@ -47,10 +49,12 @@ def history(user: User, chat_id, *, before=None, after=None, around=None,
         messages, more_before = older(top, limit)
         more_after = before is not None and before <= membership.chat.last_seq
     return {
-        "messages": [payloads.message(m) for m in messages],
+        "messages": payloads.messages(messages),
         "has_more_before": more_before,
         "has_more_after": more_after,
         "last_seq": membership.chat.last_seq,
+        # Read with the page (before its messages): catch up on changes from here.
+        "last_change": membership.chat.last_change,
         "read_seq": membership.last_read_seq,
     }
 
@@ -60,13 +64,15 @@ def history(user: User, chat_id, *, before=None, after=None, around=None,
 def catch_up(user: User, positions) -> list[dict]:
     """What the user missed in each chat after their last contiguous position there.
 
-    ``positions`` is (chat_id, after) pairs. For each chat the user is a member of: up to
-    ``CATCH_UP_PAGE`` messages with ``seq > after`` in order, and whether more follow (fetch
-    those with history ``?after=``). A chat the user is not in answers ``chat_not_found``,
-    exactly like one that does not exist.
+    ``positions`` is (chat_id, after, changed_after) triples. For each chat the user is a
+    member of: up to ``CATCH_UP_PAGE`` messages with ``seq > after`` in order, and whether more
+    follow (fetch those with history ``?after=``). With ``changed_after`` (not None), also
+    ``changed``: up to ``CATCH_UP_PAGE`` messages edited, recalled or reacted to after that
+    change position, with ``last_change`` and ``has_more_changes`` (``changes``). A chat the
+    user is not in answers ``chat_not_found``, exactly like one that does not exist.
     """
     results, seen = [], set()
-    for chat_id, after in positions:
+    for chat_id, after, changed_after in positions:
         if chat_id in seen:
             continue
         seen.add(chat_id)
@@ -75,9 +81,14 @@ def catch_up(user: User, positions) -> list[dict]:
         except NotFound as error:
             results.append({"chat_id": chat_id, "error": error.to_dict()})
             continue
-        results.append({"chat_id": chat_id, "messages": page["messages"],
-                        "has_more_after": page["has_more_after"],
-                        "last_seq": page["last_seq"]})
+        result = {"chat_id": chat_id, "messages": page["messages"],
+                  "has_more_after": page["has_more_after"], "last_seq": page["last_seq"],
+                  "last_change": page["last_change"]}
+        if changed_after is not None:
+            changed = changes(user, chat_id, changed_after, limit=CATCH_UP_PAGE)
+            result.update(changed=changed["messages"], last_change=changed["last_change"],
+                          has_more_changes=changed["has_more"])
+        results.append(result)
     return results
 
 

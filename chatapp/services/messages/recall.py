@@ -2,7 +2,7 @@
 everything a deleted account sent."""
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ... import events, payloads, search
 from ...access import access_chat, message_in
@@ -10,7 +10,8 @@ from ...database import write_transaction
 from ...errors import Conflict, Forbidden, ValidationError
 from ...extensions import db
 from ...files import storage
-from ...models import Message, MsgType, Privilege, User, now
+from ...models import Message, MessageEdit, MsgType, Privilege, Reaction, User, now
+from .changes import record_change
 
 
 def recall_message(user: User, chat_id, msg_id) -> dict:
@@ -35,15 +36,24 @@ def recall_message(user: User, chat_id, msg_id) -> dict:
                 raise Forbidden(f"Messages can be recalled for {window // 60} minutes only.",
                                 code="recall_window_passed")
         old_file = message.msg_file
-        search.unindex_messages([message.msg_id])
+        _forget([message.msg_id])
         message.msg_text, message.msg_file = "", None
         message.recalled_at, message.recalled_by = now(), user.user_id
         message.update_time = message.recalled_at
+        record_change(message)
     for name in _files_of(old_file):
         storage.remove(name)
     payload = payloads.message(message)
     events.message_recalled(payload)
     return payload
+
+
+def _forget(msg_ids: list[int]) -> None:
+    """What goes with a recalled message's text: its index entry, earlier versions and
+    reactions."""
+    search.unindex_messages(msg_ids)
+    for table in (MessageEdit, Reaction):
+        db.session.execute(delete(table).where(table.msg_id.in_(msg_ids)))
 
 
 def _files_of(stored: str | None) -> list[str]:
@@ -61,11 +71,12 @@ def erase_messages_of(user: User, by: User):
         Message.sender_id == user.user_id, Message.msg_type != MsgType.SYSTEM,
         Message.recalled_at.is_(None))))
     files = [name for message in erased for name in _files_of(message.msg_file)]
-    search.unindex_messages([message.msg_id for message in erased])
+    _forget([message.msg_id for message in erased])
     stamp = now()
     for message in erased:
         message.msg_text, message.msg_file = "", None
         message.recalled_at, message.recalled_by, message.update_time = stamp, by.user_id, stamp
+        record_change(message)
 
     def announce() -> None:
         for name in files:

@@ -10,9 +10,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from ... import events, observability, payloads, rate_limits, search
-from ...access import access_chat, private_peer
+from ...access import access_chat, message_in, private_peer
 from ...database import write_transaction
-from ...errors import Conflict, Forbidden, RateLimited, ValidationError
+from ...errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
 from ...extensions import db
 from ...models import MSG_TEXT_MAX, Chat, Membership, Message, MsgType, User, now
 from ..friends import are_friends
@@ -24,8 +24,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
                    client_msg_id: str | None = None, msg_file: str | None = None,
-                   **file_fields) -> Message:
+                   reply_to_id: int | None = None, **file_fields) -> Message:
     """Add a message at the chat's next position; call inside a write transaction.
+    ``reply_to_id``: an earlier message of the same chat it answers (the caller checked).
     ``file_fields``: the file's ``file_mime``, ``file_size``, ``file_width``, ``file_height``.
 
     The counter update takes the chat row's write lock, so positions are handed out in the
@@ -51,7 +52,8 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
               "msg_text": text, "msg_file": msg_file, "client_msg_id": client_msg_id,
               "create_time": timestamp, "update_time": timestamp, "recalled_at": None,
               "recalled_by": None, "file_mime": None, "file_size": None, "file_width": None,
-              "file_height": None, **file_fields}
+              "file_height": None, "change_seq": 0, "edited_at": None,
+              "reply_to_id": reply_to_id, **file_fields}
     table = Message.__table__
     msg_id = db.session.execute(insert(table).values(values).returning(table.c.msg_id)
                                 ).scalar_one()
@@ -170,9 +172,30 @@ def send(user: User, chat_id, client_msg_id: str, build, spend=("send",)
     return payload, True
 
 
-def post_message(user: User, chat_id: int, text: str, client_msg_id: str) -> tuple[dict, bool]:
-    """Send a text message; returns (message payload, created). The schema checked the
-    ``client_msg_id`` format (``schemas.ClientMsgId``)."""
+def post_message(user: User, chat_id: int, text: str, client_msg_id: str,
+                 reply_to: int | None = None) -> tuple[dict, bool]:
+    """Send a text message, perhaps as a reply to the earlier message ``reply_to`` of the same
+    chat; returns (message payload, created). The schema checked the ``client_msg_id`` format
+    (``schemas.ClientMsgId``)."""
     text = clean_text(text)
-    return send(user, chat_id, client_msg_id, lambda membership: append_message(
-        membership.chat_id, user.user_id, MsgType.TEXT, text, client_msg_id))
+
+    def build(membership: Membership) -> Message:
+        target = reply_target(membership.chat_id, reply_to) if reply_to is not None else None
+        return append_message(membership.chat_id, user.user_id, MsgType.TEXT, text,
+                              client_msg_id, reply_to_id=target)
+
+    return send(user, chat_id, client_msg_id, build)
+
+
+def reply_target(chat_id: int, msg_id: int) -> int:
+    """The id of the message a reply answers: a message of the same chat, not a notice.
+    Another chat's message is not found, exactly like one that does not exist."""
+    try:
+        target = message_in(chat_id, msg_id)
+    except NotFound:
+        raise NotFound("The message you reply to is not in this chat.", code="reply_not_found",
+                       field="reply_to") from None
+    if target.msg_type == MsgType.SYSTEM:
+        raise ValidationError("Notices cannot be replied to.", code="cannot_reply_to_notice",
+                              field="reply_to")
+    return target.msg_id

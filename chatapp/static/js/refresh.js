@@ -23,7 +23,7 @@ const EVENTS = [
   "friend_request_received", "friend_request_sent", "friend_request_accepted",
   "friend_request_declined", "friend_request_cancelled", "friend_removed",
   "chat_created", "chat_renamed", "member_added", "member_removed", "role_changed",
-  "chat_dissolved", "message_created", "message_recalled", "messages_read",
+  "chat_dissolved", "message_created", "message_recalled", "message_edited", "messages_read",
 ];
 
 let main = null;

@@ -5,6 +5,9 @@
  * goes over the socket (`send_message` with an ack); files go with XMLHttpRequest, which
  * reports upload progress and can be cancelled. Until the stored message comes back (the ack,
  * the upload's answer or `message_created`, whichever is first) it is shown as pending.
+ *
+ * The composer also answers a message (a reply: the next text carries `reply_to`) and edits
+ * one's own (`edit_message`); the bar above it says which, and Escape or Cancel ends it.
  */
 import { csrfToken } from "../api.js";
 import { errorText, t } from "../strings.js";
@@ -25,7 +28,8 @@ function retriable(code) {
 /**
  * ``app`` gives: client (#chat-state), me, ui (the composer's elements), socket,
  * emit(name, payload, done), accept(message), beforeSend(), changed().
- * Returns {pending, settle(cmid), retryStalled(), showError(text), setOpen(canSend)}.
+ * Returns {pending, settle(cmid), retryStalled(), showError(text), setOpen(canSend),
+ * replyTo(m), edit(m), endMode(), stop()}.
  */
 export function composer(app) {
   var ui = app.ui;
@@ -96,12 +100,75 @@ export function composer(app) {
       showError(t("text_too_long", { max: client.text_max }), "length");
       return;
     }
+    if (mode && mode.kind === "edit") {
+      saveEdit(mode.message, text);
+      return;
+    }
     ui.text.value = "";
     updateCounter();
     keepDraft();
     var p = { cmid: newClientId(), text: text.replace(/\r\n?/g, "\n").trim(), status: "sending" };
+    if (mode && mode.kind === "reply") p.reply_to = mode.message.msg_id;
+    endMode();
     add(p);
     sendText(p);
+  }
+
+  /* --- replying and editing ------------------------------------------------------------- */
+
+  var mode = null;  // {kind: "reply" | "edit", message, draft (the text put aside to edit)}
+
+  function showMode(label) {
+    ui.contextLabel.textContent = label;
+    ui.context.hidden = false;
+    ui.text.focus();
+  }
+
+  /** The next text answers ``m``. */
+  function replyTo(m) {
+    if (mode && mode.kind === "edit") endMode();
+    mode = { kind: "reply", message: m };
+    var start = m.file ? m.file.name : m.msg_text;
+    showMode(t("replying_to", { name: m.sender.user_name, text: start.slice(0, 80) }));
+  }
+
+  /** Put one's own message ``m`` in the composer to change its text. */
+  function edit(m) {
+    var draft = mode && mode.kind === "edit" ? mode.draft : ui.text.value;
+    mode = { kind: "edit", message: m, draft: draft };
+    ui.text.value = m.msg_text;
+    updateCounter();
+    showMode(t("editing"));
+    ui.text.setSelectionRange(ui.text.value.length, ui.text.value.length);
+  }
+
+  /** Back to writing a new message (an edit gives back the text put aside for it). */
+  function endMode() {
+    if (!mode) return;
+    var was = mode;
+    mode = null;
+    ui.context.hidden = true;
+    ui.contextLabel.textContent = "";
+    if (was.kind === "edit") {
+      ui.text.value = was.draft || "";
+      updateCounter();
+    }
+  }
+
+  function saveEdit(m, text) {
+    var cleaned = text.replace(/\r\n?/g, "\n").trim();
+    if (cleaned === m.msg_text) {
+      endMode();
+      return;
+    }
+    app.emit("edit_message", { chat_id: chatId, msg_id: m.msg_id, text: cleaned }, function (answer) {
+      if (answer.ok) {
+        app.accept(answer.message);
+        if (mode && mode.message.msg_id === m.msg_id) endMode();
+      } else {
+        showError(errorText(answer.error));
+      }
+    });
   }
 
   function sendText(p) {
@@ -109,7 +176,9 @@ export function composer(app) {
     p.error = p.errorCode = null;
     View.status(p.node, p);
     var attempt = p.attempt = (p.attempt || 0) + 1;
-    app.emit("send_message", { chat_id: chatId, text: p.text, client_msg_id: p.cmid }, function (answer) {
+    var payload = { chat_id: chatId, text: p.text, client_msg_id: p.cmid };
+    if (p.reply_to) payload.reply_to = p.reply_to;
+    app.emit("send_message", payload, function (answer) {
       if (answer.ok) {
         app.accept(answer.message);
       } else if (pending.has(p.cmid) && p.attempt === attempt) {
@@ -209,6 +278,7 @@ export function composer(app) {
   // What is typed and not sent stays for this person and chat (drafts.js), across chat
   // switches and reloads; sending clears it.
   function keepDraft() {
+    if (mode && mode.kind === "edit") return;  // the draft is the text put aside meanwhile
     drafts.save(app.me.user_id, chatId, ui.text.value);
   }
 
@@ -306,7 +376,14 @@ export function composer(app) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         submit();
+      } else if (event.key === "Escape" && mode) {
+        event.preventDefault();
+        endMode();
       }
+    });
+    ui.contextCancel.addEventListener("click", function () {
+      endMode();
+      ui.text.focus();
     });
     ui.text.addEventListener("input", onInput);
     // A pasted screenshot: in the composer, or anywhere on the page but another field.
@@ -328,6 +405,6 @@ export function composer(app) {
   wire();
   return {
     pending: pending, settle: settle, retryStalled: retryStalled, showError: showError,
-    setOpen: setOpen, stop: stop,
+    setOpen: setOpen, stop: stop, replyTo: replyTo, edit: edit, endMode: endMode,
   };
 }

@@ -18,6 +18,7 @@ import { confirm } from "../confirm.js";
 import { errorText, t } from "../strings.js";
 import { showChatUnread } from "../unread.js";
 import { composer } from "./composer.js";
+import { messageActions } from "./message-actions.js";
 import { receiptLists } from "./receipts.js";
 import { messageStore } from "./store.js";
 import { typingLine } from "./typing.js";
@@ -72,12 +73,19 @@ function open(root) {
     attach: root.querySelector("[data-attach]"),
     dropZone: root.querySelector("[data-drop-zone]"),
     overlay: root.querySelector("[data-drop-overlay]"),
+    context: root.querySelector("[data-composer-context]"),
+    contextLabel: root.querySelector("[data-context-label]"),
+    contextCancel: root.querySelector("[data-context-cancel]"),
   };
 
   /* --- state ------------------------------------------------------------------------------ */
 
   var store = messageStore(chatId);
   var sender = null;         // composer.js: the composer and the messages on their way
+  var more = null;           // message-actions.js: reactions and earlier versions
+  // The change position caught up to (docs/api.md, "Catching up on changes"): the page's,
+  // then each answer's. Edits, recalls and reactions after it are asked for on reconnect.
+  var lastChange = first.last_change || 0;
   var typing = typingLine(ui.typing, me.user_id);
   var receipts = receiptLists(client.urls.messages, showError);
   var members = new Map();   // user_id -> {user, privilege, read_seq}
@@ -118,6 +126,7 @@ function open(root) {
     var record = store.put(m);
     if (!record) return false;
     record.node = View.message(record.m, footContext(record.m));
+    if (more) more.redrawn(record.m, record.node);
     if (focused) refocus = record.node;
     return true;
   }
@@ -211,11 +220,64 @@ function open(root) {
     return m.sender.user_id === me.user_id && age < client.recall_window;
   }
 
+  function canEdit(m) {
+    var age = Date.now() / 1000 + clockSkew - m.create_time;
+    return m.msg_type === "text" && !m.recalled && m.sender.user_id === me.user_id
+      && age < client.edit_window && chat.can_send !== false;
+  }
+
   function footContext(m) {
+    var live = m.msg_type !== "system" && !m.recalled && chat.can_send !== false;
     return {
       meId: me.user_id, receipt: receiptOf(m), canRecall: canRecall(m),
+      canReply: live, canReact: live, canEdit: canEdit(m),
       receiptsOpen: receipts.isOpen(m.msg_id), onRecall: recall, onReceipts: receipts.toggle,
+      versionsOpen: more ? more.versionsOpen(m.msg_id) : false,
+      onReply: function (message) { sender.replyTo(message); },
+      onEdit: function (message) { sender.edit(message); },
+      onPicker: function (message, li, b) { more.togglePicker(message, li, b); },
+      onReact: function (message, emoji, on) { more.react(message, emoji, on); },
+      onVersions: function (message, li, b) { more.toggleVersions(message, li, b); },
+      onQuote: showQuoted,
     };
+  }
+
+  /** A message changed (an edit, reactions, a recall: an event or an ack): draw it anew. */
+  function onChanged(payload) {
+    var m = payload && payload.message;
+    if (m && m.chat_id === chatId && upsert(m)) render();
+  }
+
+  /** Show the message a reply quotes: highlighted where it is, or in its stretch of history
+   * when it is not loaded (as a search hit opens). */
+  function showQuoted(q) {
+    var record = store.get(q.msg_id);
+    if (record && record.node && record.node.isConnected) {
+      highlight(record.node);
+      return;
+    }
+    historyPage({ around: q.msg_id, limit: client.history_page }).then(function (page) {
+      store.clear();
+      markerSeq = null;
+      page.messages.forEach(upsert);
+      moreBefore = page.has_more_before;
+      moreAfter = page.has_more_after;
+      render();
+      var target = store.get(q.msg_id);
+      if (target) highlight(target.node);
+      updateJump();
+    }).catch(showError);
+  }
+
+  function highlight(node) {
+    ui.list.querySelectorAll(".msg-highlight").forEach(function (n) { n.classList.remove("msg-highlight"); });
+    node.classList.add("msg-highlight");
+    node.scrollIntoView({ block: "center" });
+    var focusable = node.querySelector(".bubble");
+    if (focusable) {
+      focusable.tabIndex = -1;
+      focusable.focus({ preventScroll: true });
+    }
   }
 
   /** Redraw the line under messages (``which``, or all): read state, recall. */
@@ -397,15 +459,10 @@ function open(root) {
 
   function onConnect(reconnected) {
     // Events sent while away are not replayed: fetch what came after the last message held,
-    // and the read positions. After a real reconnect, the newest page again for recalls.
+    // the read positions, and the changes to messages already held.
     if (!moreAfter) loadNewer(true);
     askDetails();
-    if (reconnected && !moreAfter) {
-      historyPage({ before: store.contiguousHigh() + 1, limit: client.history_page }).then(function (page) {
-        var changed = page.messages.map(upsert).some(Boolean);
-        if (changed) render();
-      }).catch(function () { /* as above */ });
-    }
+    if (reconnected) catchUpChanges();
     sender.retryStalled();
   }
 
@@ -476,9 +533,23 @@ function open(root) {
     watchForGaps();
   }
 
-  function onRecalled(payload) {
-    var m = payload && payload.message;
-    if (m && m.chat_id === chatId && upsert(m)) render();
+  // Edits, recalls and reactions made while away: asked for from the change position last
+  // caught up to, page after page (each message once, as it is now).
+  var catchingChanges = null;
+  function catchUpChanges() {
+    if (catchingChanges) return catchingChanges;
+    catchingChanges = (function next() {
+      return getJson(client.urls.changes + "?" + new URLSearchParams({ after: lastChange })).then(function (answer) {
+        var changed = answer.messages.map(upsert).some(Boolean);
+        lastChange = Math.max(lastChange, answer.last_change);
+        if (changed) render();
+        if (answer.has_more) return next();
+        return null;
+      });
+    })().catch(function () { /* offline: the next connect asks again */ }).then(function () {
+      catchingChanges = null;
+    });
+    return catchingChanges;
   }
 
   function onTyping(payload) {
@@ -603,7 +674,8 @@ function open(root) {
       updateTitle();
     });
     onDocument("keydown", function (event) {
-      if (event.key === "Escape" && !event.defaultPrevented && receipts.closeAll()) event.preventDefault();
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      if (more.closeAll() || receipts.closeAll()) event.preventDefault();
     });
     if (window.ResizeObserver) {  // late media sizes, a taller composer: stay at the bottom
       var resized = new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); });
@@ -628,7 +700,8 @@ function open(root) {
     if (socket) {
       // connected, reconnected, or live events were lost
       cleanups.push(connection.onCatchUp(onConnect));
-      [["message_created", onCreated], ["message_recalled", onRecalled], ["messages_read", onRead],
+      [["message_created", onCreated], ["message_recalled", onChanged], ["messages_read", onRead],
+        ["message_edited", onChanged], ["message_reactions", onChanged],
         ["typing", onTyping], ["friend_removed", onFriendship],
         ["friend_request_accepted", onFriendship]].forEach(function (pair) {
         socket.on(pair[0], pair[1]);
@@ -645,6 +718,7 @@ function open(root) {
     clearTimeout(readTimer);
     typing.clear();
     if (sender && sender.stop) sender.stop();
+    if (more) more.stop();
     showChatUnread(chatId, 0);
   }
 
@@ -652,6 +726,10 @@ function open(root) {
   sender = composer({
     client: client, me: me, socket: socket, emit: emit, accept: accept,
     ui: ui, beforeSend: beforeSend, changed: render,
+  });
+  more = messageActions({
+    chatId: chatId, meId: me.user_id, messagesUrl: client.urls.messages, emit: emit,
+    accept: function (m) { onChanged({ message: m }); }, showError: showError,
   });
   showFirstPage();
   listen();

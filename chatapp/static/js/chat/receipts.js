@@ -1,21 +1,26 @@
-/* chatapp read receipts: who has read one of your messages, opened under it on demand and
- * kept current while open (a `messages_read` event re-fetches every open list). */
+/* chatapp lists opened under a message on demand (used by conversation.js): who has read one
+ * of your messages (kept current while open: a `messages_read` event re-fetches every open
+ * list), and the earlier versions of an edited message (message-actions.js). */
 import { getJson } from "../api.js";
 import * as View from "./view.js";
 
-/** ``messagesUrl`` is the chat's messages API; ``onError(error)`` shows a failure. */
-export function receiptLists(messagesUrl, onError) {
-  const open = new Map();  // msg_id -> the message's node showing who read it
+/**
+ * Lists of one kind under messages: ``url(msgId)`` answers what ``render(msgId, answer)``
+ * draws; ``pop`` marks the drawn list and ``toggle`` the button that opens it (attribute
+ * selectors). ``onError(error)`` shows a failure.
+ */
+export function popLists({ url, render, pop, toggle, onError }) {
+  const open = new Map();  // msg_id -> the message's node showing its list
 
   function show(msgId) {
-    getJson(messagesUrl + "/" + msgId + "/receipts").then((answer) => {
+    getJson(url(msgId)).then((answer) => {
       const li = open.get(msgId);
       if (!li || !li.isConnected) {
         open.delete(msgId);
         return;
       }
-      const old = li.querySelector("[data-receipts-pop]");
-      const fresh = View.receiptsList(msgId, answer);
+      const old = li.querySelector(pop);
+      const fresh = render(msgId, answer);
       if (old) old.replaceWith(fresh); else li.querySelector(".msg-body").append(fresh);
     }).catch(onError);
   }
@@ -26,7 +31,7 @@ export function receiptLists(messagesUrl, onError) {
     toggle(m, li, buttonEl) {
       if (open.has(m.msg_id)) {
         open.delete(m.msg_id);
-        const list = li.querySelector("[data-receipts-pop]");
+        const list = li.querySelector(pop);
         if (list) list.remove();
         buttonEl.setAttribute("aria-expanded", "false");
         return;
@@ -35,21 +40,28 @@ export function receiptLists(messagesUrl, onError) {
       buttonEl.setAttribute("aria-expanded", "true");
       show(m.msg_id);
     },
-    /** Someone read something: fetch the open lists again. */
-    refresh() {
-      open.forEach((_, msgId) => show(msgId));
+    /** Fetch the open lists again (``msgId``: only that message's, now drawn as ``li``). */
+    refresh(msgId, li) {
+      if (msgId === undefined) {
+        open.forEach((_, id) => show(id));
+      } else if (open.has(msgId)) {
+        open.set(msgId, li);
+        show(msgId);
+      }
     },
+    /** Stop showing message ``msgId``'s list (it has none any more). */
+    forget: (msgId) => open.delete(msgId),
     /** Close every open list (Escape); true if one was open. The focus goes to its toggle. */
     closeAll() {
       const focused = document.activeElement;
       let closed = false;
       open.forEach((li, msgId) => {
-        const list = li.querySelector("[data-receipts-pop]");
+        const list = li.querySelector(pop);
         if (list) list.remove();
-        const toggle = li.querySelector("[data-receipts]");
-        if (toggle) {
-          toggle.setAttribute("aria-expanded", "false");
-          if (li.contains(focused)) toggle.focus();
+        const button = li.querySelector(toggle);
+        if (button) {
+          button.setAttribute("aria-expanded", "false");
+          if (li.contains(focused)) button.focus();
         }
         open.delete(msgId);
         closed = true;
@@ -57,4 +69,12 @@ export function receiptLists(messagesUrl, onError) {
       return closed;
     },
   };
+}
+
+/** Who has read each message: ``messagesUrl`` is the chat's messages API. */
+export function receiptLists(messagesUrl, onError) {
+  return popLists({
+    url: (msgId) => messagesUrl + "/" + msgId + "/receipts", render: View.receiptsList,
+    pop: "[data-receipts-pop]", toggle: "[data-receipts]", onError: onError,
+  });
 }

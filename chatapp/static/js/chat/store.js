@@ -23,13 +23,15 @@ export function messageStore(chatId) {
   }
 
   return {
-    /** Keep one copy of ``m``; a recall replaces the copy. The record if it is new or changed
-     * (to be drawn anew), else null. Messages of other chats are ignored. */
+    /** Keep one copy of ``m``: the latest. A copy with a higher ``change_seq`` (an edit, a
+     * recall, reactions: docs/api.md, "Catching up on changes") replaces the one held; an
+     * older or the same copy, from a page read earlier or a second tab's event, does not. The
+     * record if it is new or changed (to be drawn anew), else null. Other chats are ignored. */
     put(m) {
       if (!m || m.chat_id !== chatId) return null;
       const had = byId.get(m.msg_id);
       if (had) {
-        if (!m.recalled || had.m.recalled) return null;
+        if ((m.change_seq || 0) <= (had.m.change_seq || 0)) return null;
         had.m = m;
         return had;
       }

@@ -212,13 +212,15 @@ function parts(li) {
   return { bubble: li.querySelector(".bubble"), foot: li.querySelector(".msg-foot") };
 }
 
-/** A stored message; ``ctx`` is {meId, receipt, canRecall, onRecall, onReceipts}. */
+/** A stored message; ``ctx`` is {meId, receipt, canRecall, canReply, canEdit, canReact,
+ * onRecall, onReceipts, onReply, onEdit, onPicker, onReact, onQuote, onVersions}. */
 function message(m, ctx) {
   if (m.msg_type === "system") return notice(m);
   var li = shell(m.sender, m.sender.user_id === ctx.meId, m.create_time);
   li.id = "m" + m.msg_id;
   li.setAttribute("data-msg-id", String(m.msg_id));
   var bubble = parts(li).bubble;
+  if (m.reply_to && !m.recalled) bubble.append(quote(m.reply_to, ctx));
   if (m.recalled) {
     li.classList.add("msg-recalled");
     bubble.append(el("p", "msg-text recalled", t("recalled")));
@@ -228,8 +230,75 @@ function message(m, ctx) {
   } else {
     bubble.append(appendText(el("p", "msg-text"), m.msg_text));
   }
+  if (m.reactions && m.reactions.length) bubble.after(reactionsRow(m, ctx));
   foot(li, m, ctx);
   return li;
+}
+
+/** The start of the message a reply answers; a click shows that message (ctx.onQuote). */
+function quote(q, ctx) {
+  var b = button("quote");
+  b.setAttribute("data-quote", String(q.msg_id));
+  b.setAttribute("aria-label", t("reply_to_label", { name: q.sender.user_name }));
+  var text = q.recalled ? t("recalled") : (q.text || "");
+  b.append(el("strong", "quote-name", q.sender.user_name), el("span", "quote-text" + (q.recalled ? " recalled" : ""), text));
+  b.addEventListener("click", function () { ctx.onQuote(q); });
+  return b;
+}
+
+/** Each emoji given to the message, how many gave it and who; one's own is pressed, and a
+ * click gives or takes it back (ctx.onReact). */
+function reactionsRow(m, ctx) {
+  var row = el("div", "reactions");
+  row.setAttribute("data-reactions", "");
+  m.reactions.forEach(function (r) {
+    var mine = r.users.some(function (u) { return u.user_id === ctx.meId; });
+    var names = list(r.users.map(function (u) { return u.user_name; }));
+    var chip = button("reaction" + (mine ? " reaction-mine" : ""));
+    chip.append(el("span", "reaction-emoji", r.emoji), el("span", "reaction-count", String(r.count)));
+    chip.title = t("reacted_by", { emoji: r.emoji, names: names });
+    chip.setAttribute("aria-label", t("reacted_by", { emoji: r.emoji, names: names }));
+    chip.setAttribute("aria-pressed", mine ? "true" : "false");
+    chip.setAttribute("data-emoji", r.emoji);
+    chip.disabled = !ctx.canReact;
+    chip.addEventListener("click", function () { ctx.onReact(m, r.emoji, !mine); });
+    row.append(chip);
+  });
+  return row;
+}
+
+/** The emoji a person picks from to react (a short list: any emoji works over the API). */
+var PICKS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
+
+function reactionPicker(onPick) {
+  var box = el("div", "reaction-picker");
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", t("add_reaction"));
+  box.setAttribute("data-reaction-picker", "");
+  PICKS.forEach(function (emoji) {
+    var b = button("reaction-pick", emoji);
+    b.setAttribute("data-emoji", emoji);
+    b.addEventListener("click", function () { onPick(emoji); });
+    box.append(b);
+  });
+  return box;
+}
+
+/** Every text an edited message has had (the answer of .../versions), oldest first. */
+function versionsList(msgId, answer) {
+  var box = el("div", "receipts-pop versions-pop");
+  box.id = "versions-" + msgId;
+  box.setAttribute("data-versions-pop", "");
+  box.setAttribute("role", "status");
+  box.append(el("p", "muted", t("edit_history")));
+  var ol = el("ol", "versions");
+  answer.versions.forEach(function (v) {
+    var li = el("li");
+    li.append(readerTime(v.written_at, "clock"), " ", el("span", "version-text", v.msg_text));
+    ol.append(li);
+  });
+  box.append(ol);
+  return box;
 }
 
 /** Redraw the line under a message (its time and read state) and its action. */
@@ -240,6 +309,13 @@ function foot(li, m, ctx) {
   var focused = had && li.contains(had) && had.closest(".msg-foot, .msg-actions") ? had : null;
   box.replaceChildren();
   if (m.sender.user_id === ctx.meId) box.append(timeNode(m.create_time));  // no header of our own
+  if (m.edited_at && !m.recalled) {  // "edited": a click lists the earlier versions
+    var edited = button("link-button edited", t("edited"));
+    edited.setAttribute("data-edited", "");
+    edited.setAttribute("aria-expanded", ctx.versionsOpen ? "true" : "false");
+    edited.addEventListener("click", function () { ctx.onVersions(m, li, edited); });
+    box.append(edited);
+  }
   var receipt = ctx.receipt;
   if (receipt && receipt.kind === "private") {
     var read = receipt.read;
@@ -257,13 +333,24 @@ function foot(li, m, ctx) {
   if (focused) keepFocus(li, focused);
 }
 
-// The action floats by the bubble, not on a line of its own: for a group's owner and
-// admins a line under every message would be blank until pointed at (app.css shows it on
-// the message pointed at, tapped or holding the focus). "Recall" one's own message within
-// the recall window; "Remove" someone else's, as a group's owner or admin.
+// The actions float by the bubble, not on a line of their own: a line under every message
+// would be blank until pointed at (app.css shows them on the message pointed at, tapped or
+// holding the focus). "Reply" and "React" for any message while one may send; "Edit" one's
+// own text within the edit window; "Recall" one's own message within the recall window, or
+// "Remove" someone else's, as a group's owner or admin.
 function actions(li, m, ctx) {
+  var wanted = [];
+  if (ctx.canReply) wanted.push(["reply", t("reply"), function () { ctx.onReply(m); }]);
+  if (ctx.canReact) {
+    wanted.push(["react", t("react"), function (b) { ctx.onPicker(m, li, b); }]);
+  }
+  if (ctx.canEdit) wanted.push(["edit", t("edit"), function () { ctx.onEdit(m); }]);
+  if (ctx.canRecall) {
+    wanted.push(["recall", t(m.sender.user_id === ctx.meId ? "recall" : "remove"),
+      function (b) { ctx.onRecall(m, b); }]);
+  }
   var box = li.querySelector(".msg-actions");
-  if (!ctx.canRecall) {
+  if (!wanted.length) {
     if (box) box.remove();
     return;
   }
@@ -271,19 +358,24 @@ function actions(li, m, ctx) {
     box = el("div", "msg-actions");
     parts(li).bubble.append(box);
   }
-  var label = t(m.sender.user_id === ctx.meId ? "recall" : "remove");
-  var had = box.querySelector("[data-recall]");
-  if (had && had.textContent === label) return;  // the same button: a dialog returns to it
-  var recall = button("link-button recall", label);
-  recall.setAttribute("data-recall", "");
-  recall.addEventListener("click", function () { ctx.onRecall(m, recall); });
-  box.replaceChildren(recall);
+  var key = wanted.map(function (w) { return w[0] + ":" + w[1]; }).join("|");
+  if (box.getAttribute("data-key") === key) return;  // the same buttons: a dialog returns to one
+  box.setAttribute("data-key", key);
+  box.replaceChildren.apply(box, wanted.map(function (w) {
+    var b = button("link-button " + w[0], w[1]);
+    b.setAttribute("data-" + w[0], "");
+    b.setAttribute("data-action", w[0]);
+    b.addEventListener("click", function () { w[2](b); });
+    return b;
+  }));
 }
 
 // The line was drawn again (a read, the recall window closing): the focus goes to the same
 // action, else to another one of the message, else to the timeline, never to the page.
 function keepFocus(li, was) {
-  var kind = was.hasAttribute("data-recall") ? "[data-recall]" : "[data-receipts]";
+  var action = was.getAttribute("data-action");
+  var kind = action ? "[data-action=" + action + "]" : was.hasAttribute("data-edited")
+    ? "[data-edited]" : "[data-receipts]";
   var next = li.querySelector(kind) || li.querySelector(".msg-foot button, .msg-actions button");
   if (!next && li.isConnected) next = li.closest("[data-timeline]");
   if (next) next.focus({ preventScroll: true });
@@ -394,11 +486,12 @@ function newMarker() {
 function summary(m) {
   if (m.msg_type === "system") return noticeText(m);
   if (m.recalled) return t("recalled_by", { name: m.sender.user_name });
+  if (m.reply_to) return t("replied", { name: m.sender.user_name, text: m.msg_text });
   if (m.file) return t(SENT[m.msg_type] || "sent_file", { name: m.sender.user_name, file: m.file.name });
   return m.sender.user_name + ": " + m.msg_text;
 }
 
 export {
-  dayKey, fileSize, message, foot, receiptsList, pending, status,
+  dayKey, fileSize, message, foot, receiptsList, versionsList, reactionPicker, pending, status,
   dayDivider, newMarker, summary,
 };

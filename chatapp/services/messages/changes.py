@@ -1,0 +1,53 @@
+"""Changes to messages already sent (edits, recalls, reactions) and how clients catch up on
+them.
+
+Each chat has a change counter (``Chat.last_change``) beside its message counter. Every change
+to one of its messages takes the next value inside the transaction that makes it, under the
+chat row's write lock, and stamps it on the message (``Message.change_seq``). The events that
+announce a change carry the message with its ``change_seq``. A client that was away asks for
+the messages changed after the last change position it caught up to, and gets each changed
+message once, as it is now, in change order (docs/api.md, "Catching up on changes").
+"""
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from ... import payloads
+from ...access import access_chat
+from ...extensions import db
+from ...limits import HISTORY_PAGE_MAX
+from ...models import Chat, Message, User
+
+
+def record_change(message: Message) -> int:
+    """Give ``message`` its chat's next change position; call inside a write transaction."""
+    change = db.session.execute(
+        update(Chat.__table__)
+        .where(Chat.__table__.c.chat_id == message.chat_id)
+        .values(last_change=Chat.__table__.c.last_change + 1)
+        .returning(Chat.__table__.c.last_change)
+    ).scalar_one()
+    chat = db.session.identity_map.get(identity_key(Chat, message.chat_id))
+    if chat is not None:
+        set_committed_value(chat, "last_change", change)
+    message.change_seq = change
+    return change
+
+
+def changes(user: User, chat_id: int, after: int, limit: int = HISTORY_PAGE_MAX) -> dict:
+    """The chat's messages changed after change position ``after``, in change order, each as
+    it is now. ``last_change`` is where to ask from next time: the chat's change position read
+    before the messages, or the last one listed when ``has_more`` (ask again from there)."""
+    membership = access_chat(user, chat_id)
+    last_change = membership.chat.last_change  # read first: later changes are asked again
+    rows = list(db.session.scalars(
+        select(Message)
+        .where(Message.chat_id == membership.chat_id, Message.change_seq > after)
+        .order_by(Message.change_seq).limit(limit + 1)
+        .options(joinedload(Message.sender))))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"messages": payloads.messages(rows), "has_more": more,
+            "last_change": rows[-1].change_seq if more else last_change}
