@@ -33,6 +33,11 @@ def message_reactions(message: dict) -> None:
     emit("message_reactions", {"message": message}, chat_room(message["chat_id"]))
 
 
+def message_pinned(message: dict) -> None:
+    """A message was pinned or unpinned (``pinned_at`` says which)."""
+    emit("message_pinned", {"message": message}, chat_room(message["chat_id"]))
+
+
 def messages_read(chat_id: int, user_id: int, up_to_seq: int) -> None:
     """A member's read position in the chat moved to ``up_to_seq``."""
     emit("messages_read", {"chat_id": chat_id, "user_id": user_id, "up_to_seq": up_to_seq},
@@ -69,6 +74,12 @@ def role_changed(chat_id: int, user_id: int, privilege: str) -> None:
     """A member's role in a group is now ``privilege`` (owner, admin or member)."""
     emit("role_changed", {"chat_id": chat_id, "user_id": user_id, "privilege": privilege},
          chat_room(chat_id))
+
+
+def chat_notify_changed(chat_id: int, notify: str, user_id: int) -> None:
+    """The user set what of the chat notifies them (``all``, ``mentions``, ``none``): their
+    other tabs follow."""
+    emit_to_users("chat_notify_changed", {"chat_id": chat_id, "notify": notify}, [user_id])
 
 
 def chat_dissolved(chat_id: int) -> None:

@@ -14,6 +14,8 @@ SEARCH_QUERY_MAX = 200
 
 # Different emoji one message may carry (each person gives each emoji once).
 REACTIONS_MAX = 20
+# Pinned messages one chat may have at once.
+PINS_MAX = 50
 
 # Page sizes: the default a client gets, and the most it may ask for.
 HISTORY_PAGE = 50

@@ -70,6 +70,15 @@ def _in_list(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
+# Who a message mentions by id (the text holds <@user_id> tokens: renaming breaks nothing).
+message_mentions = Table(
+    "message_mentions",
+    db.metadata,
+    Column("msg_id", BigId, ForeignKey("messages.msg_id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_message_mentions_user_id", "user_id"),
+)
+
 message_reads = Table(
     "message_reads",
     db.metadata,
@@ -214,6 +223,8 @@ class Message(db.Model):
         CheckConstraint(_in_list("msg_type", MsgType), name="msg_type"),
         Index("ix_messages_sender_id", "sender_id"),
         Index("ix_messages_chat_id_change_seq", "chat_id", "change_seq"),
+        # Whether any message still refers to a stored file (forwarded copies share it).
+        Index("ix_messages_msg_file", "msg_file"),
     )
 
     msg_id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -246,8 +257,20 @@ class Message(db.Model):
     # The earlier message of the same chat this one answers (NULL once that one is deleted).
     reply_to_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("messages.msg_id", ondelete="SET NULL"))
+    # Pinned to the chat (listed in its panel) since when, and by whom.
+    pinned_at: Mapped[float | None] = mapped_column(Float)
+    pinned_by: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.user_id", ondelete="SET NULL"))
+    # A forwarded copy: who wrote the original (NULL for a message that is not a copy).
+    forwarded_from_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.user_id", ondelete="SET NULL"))
+    # "@all": the message mentions every member of the group (who mentions whom else is in
+    # ``message_mentions``).
+    mentions_all: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     sender: Mapped[User] = relationship(foreign_keys=[sender_id])
+    forwarded_from: Mapped[User | None] = relationship(foreign_keys=[forwarded_from_id],
+                                                       lazy="select")
     chat: Mapped[Chat] = relationship()
     read_users: Mapped[list[User]] = relationship(secondary=message_reads, lazy="select")
     reply_to: Mapped["Message | None"] = relationship(remote_side=[msg_id], lazy="select")
@@ -301,6 +324,14 @@ class Friendship(db.Model):
     friend: Mapped[User] = relationship(foreign_keys=[friend_id])
 
 
+class Notify(StrEnum):
+    """Membership.notify: what of a chat notifies the member."""
+
+    ALL = "all"            # every message from others
+    MENTIONS = "mentions"  # only messages that mention them
+    NONE = "none"          # nothing (the chat is muted; unread counts still show)
+
+
 class Membership(db.Model):
     """A user's place in a chat, with the role they hold there."""
 
@@ -308,6 +339,7 @@ class Membership(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "chat_id", name="uq_memberships_user_id_chat_id"),
         CheckConstraint(_in_list("privilege", Privilege), name="privilege"),
+        CheckConstraint(_in_list("notify", Notify), name="notify"),
         Index("ix_memberships_chat_id", "chat_id"),
     )
 
@@ -318,6 +350,9 @@ class Membership(db.Model):
     update_time: Mapped[float] = mapped_column(Float, default=now)
     # The seq up to which this member has read the chat.
     last_read_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # What of this chat notifies the member (muting is "none").
+    notify: Mapped[str] = mapped_column(String(10), default=Notify.ALL,
+                                        server_default=Notify.ALL.value)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     chat: Mapped[Chat] = relationship()

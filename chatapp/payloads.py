@@ -9,7 +9,8 @@ from sqlalchemy import select
 from . import notices
 from .extensions import db
 from .files import storage
-from .models import Message, MsgType, Reaction, User
+from .formatting import plain_text
+from .models import Message, MsgType, Reaction, User, message_mentions
 
 QUOTE_CHARS = 120  # how much of a replied-to message's text a reply quotes
 
@@ -94,15 +95,36 @@ def chat_summary(chat, viewer_membership, other=None, *, last_message=None, unre
         "unread": unread,
         "last_message": message(last_message) if last_message is not None else None,
         "privilege": viewer_membership.privilege,
+        "notify": viewer_membership.notify,
         "other_user": ({**user_public(other), **(other_presence or {})} if other else None),
         "url": url_for("chats.chat_page", chat_id=chat.chat_id),
     }
 
 
 def messages(rows: list[Message]) -> list[dict]:
-    """Several messages of a page, with the reactions of all of them read in one query."""
+    """Several messages of a page, with the reactions of all of them read in one query, and
+    the people they mention in another."""
     found = reactions_of([m.msg_id for m in rows if m.change_seq])
-    return [message(m, reactions=found) for m in rows]
+    named = mentions_of([m.msg_id for m in rows if _may_mention(m)])
+    return [message(m, reactions=found, mentions=named) for m in rows]
+
+
+def _may_mention(msg: Message) -> bool:
+    return msg.msg_type == MsgType.TEXT and "<@" in msg.msg_text
+
+
+def mentions_of(msg_ids: list[int]) -> dict[int, list[dict]]:
+    """The people each message mentions by id, with their names now."""
+    found: dict[int, list[dict]] = {}
+    if msg_ids:
+        rows = db.session.execute(
+            select(message_mentions.c.msg_id, User.user_id, User.user_name)
+            .join(User, User.user_id == message_mentions.c.user_id)
+            .where(message_mentions.c.msg_id.in_(msg_ids))
+            .order_by(message_mentions.c.msg_id, User.user_id))
+        for msg_id, user_id, user_name in rows:
+            found.setdefault(msg_id, []).append({"user_id": user_id, "user_name": user_name})
+    return found
 
 
 def reactions_of(msg_ids: list[int]) -> dict[int, list[dict]]:
@@ -122,6 +144,13 @@ def reactions_of(msg_ids: list[int]) -> dict[int, list[dict]]:
             for msg_id, by_emoji in found.items()}
 
 
+def _quoted_text(msg: Message) -> str:
+    if msg.recalled_at is not None:
+        return ""
+    text = plain_text(msg.msg_text) if msg.msg_type == MsgType.TEXT else msg.msg_text
+    return text[:QUOTE_CHARS]
+
+
 def quote(msg: Message) -> dict:
     """What a reply shows of the message it answers: its sender and the start of its text."""
     return {
@@ -129,18 +158,22 @@ def quote(msg: Message) -> dict:
         "seq": msg.seq,
         "sender": {"user_id": msg.sender.user_id, "user_name": msg.sender.user_name},
         "msg_type": msg.msg_type,
-        "text": "" if msg.recalled_at is not None else msg.msg_text[:QUOTE_CHARS],
+        "text": _quoted_text(msg),
         "recalled": msg.recalled_at is not None,
     }
 
 
-def message(msg, sender: dict | None = None, reactions: dict | None = None) -> dict:
+def message(msg, sender: dict | None = None, reactions: dict | None = None,
+            mentions: dict | None = None) -> dict:
     """A stored message, as every member receives it. System notices come decoded, with
     their English sentence as ``text``. ``sender``: the sender's ``user_public``, when the
-    caller has it already (no load of the sender). ``reactions``: ``reactions_of`` for a page
-    of messages, read once; without it a message that ever changed reads its own."""
+    caller has it already (no load of the sender). ``reactions`` and ``mentions``:
+    ``reactions_of`` and ``mentions_of`` for a page of messages, read once; without them a
+    message that ever changed reads its own reactions, and one with tokens its mentions."""
     if reactions is None:
         reactions = reactions_of([msg.msg_id]) if msg.change_seq else {}
+    if mentions is None:
+        mentions = mentions_of([msg.msg_id]) if _may_mention(msg) else {}
     body = {
         "msg_id": msg.msg_id,
         "chat_id": msg.chat_id,
@@ -157,6 +190,13 @@ def message(msg, sender: dict | None = None, reactions: dict | None = None) -> d
         "edited_at": msg.edited_at,
         "reply_to": quote(msg.reply_to) if msg.reply_to_id is not None else None,
         "reactions": reactions.get(msg.msg_id, []),
+        "forwarded_from": ({"user_id": msg.forwarded_from_id,
+                            "user_name": msg.forwarded_from.user_name}
+                           if msg.forwarded_from_id is not None else None),
+        "pinned_at": msg.pinned_at,
+        "pinned_by": msg.pinned_by,
+        "mentions": mentions.get(msg.msg_id, []),
+        "mentions_all": msg.mentions_all,
     }
     if msg.msg_file and msg.recalled_at is None:
         body["file"] = {

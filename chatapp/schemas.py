@@ -124,6 +124,10 @@ class TransferIn(Schema):
     user_id: UserId
 
 
+class NotifyIn(Schema):
+    notify: Literal["all", "mentions", "none"]
+
+
 ChatId = Annotated[int, Field(ge=1, le=MAX_ID)]
 MsgId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Seq = Annotated[int, Field(ge=0, le=MAX_ID)]
@@ -159,6 +163,18 @@ class EditIn(Schema):
     text: MessageText
 
 
+class ForwardMessageIn(Schema):
+    chat_id: ChatId
+    msg_id: MsgId
+    to_chat_id: ChatId
+    client_msg_id: ClientMsgId
+
+
+class ForwardIn(Schema):
+    to_chat_id: ChatId
+    client_msg_id: ClientMsgId
+
+
 def _one_emoji(value: str) -> str:
     if not emoji_data.is_emoji(value):
         raise ValueError("not exactly one emoji")
@@ -173,6 +189,12 @@ Emoji = Annotated[str, StringConstraints(max_length=32), AfterValidator(_one_emo
 
 class ReactionIn(Schema):
     emoji: Emoji
+
+
+class PinIn(Schema):
+    chat_id: ChatId
+    msg_id: MsgId
+    on: bool = True
 
 
 class ReactIn(Schema):
@@ -245,7 +267,8 @@ class SearchQuery(BaseModel):
     """Query string of the search endpoint."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    q: Annotated[str, StringConstraints(max_length=SEARCH_QUERY_MAX)]
+    # Required unless ``mentions`` lists without words (the service says ``empty_query``).
+    q: Annotated[str, StringConstraints(max_length=SEARCH_QUERY_MAX)] = ""
     chat_id: ChatId | None = None
     sender_id: UserId | None = None
     kind: Literal["text", "image", "audio", "video", "file"] | None = None
@@ -253,6 +276,8 @@ class SearchQuery(BaseModel):
     date_to: Annotated[str | None, Field(alias="to")] = None
     # The IANA zone the dates are days of; the service checks that it exists.
     time_zone: Annotated[str | None, Field(alias="tz")] = None
+    # "me": the messages that mention you (without words to find).
+    mentions: Literal["me"] | None = None
     before: MsgId | None = None
     limit: Annotated[int, Field(ge=1, le=SEARCH_PAGE_MAX)] = SEARCH_PAGE
 

@@ -21,7 +21,9 @@ from .extensions import db
 from .schemas import (
     CatchUpIn,
     EditMessageIn,
+    ForwardMessageIn,
     MarkReadIn,
+    PinIn,
     ReactIn,
     RecallIn,
     SendMessageIn,
@@ -108,6 +110,20 @@ def on_edit_message(user, data):
     return {"message": messages.edit_message(user, data.chat_id, data.msg_id, data.text)}
 
 
+@socket_event(ForwardMessageIn)
+def on_forward_message(user, data):
+    """Send a copy of a message to another of the user's chats; the ack carries the copy."""
+    message, created = messages.forward_message(user, data.chat_id, data.msg_id,
+                                                data.to_chat_id, data.client_msg_id)
+    return {"message": message, "created": created}
+
+
+@socket_event(PinIn)
+def on_pin_message(user, data):
+    """Pin (``on``) or unpin a message."""
+    return {"message": messages.pin_message(user, data.chat_id, data.msg_id, data.on)}
+
+
 @socket_event(ReactIn)
 def on_react(user, data):
     """Add (``on``) or take back an emoji on a message."""
@@ -161,7 +177,9 @@ EVENTS = {
     "mark_read": on_mark_read,
     "recall_message": on_recall_message,
     "edit_message": on_edit_message,
+    "forward_message": on_forward_message,
     "react": on_react,
+    "pin_message": on_pin_message,
     "typing": on_typing,
     "catch_up": on_catch_up,
 }

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+from .formatting import preview_text
 from .payloads import avatar_url
 
 
@@ -43,9 +44,11 @@ def module_graph(entry: str) -> tuple[str, ...]:
 
 
 def register_template_helpers(app) -> None:
-    """Filters ``datetime`` and ``isotime`` (epoch seconds), ``avatar_url(user)`` and
+    """Filters ``datetime`` and ``isotime`` (epoch seconds), ``preview_text`` (a text message
+    as a preview reads it: without its formatting, mentions by name), ``avatar_url(user)`` and
     ``module_graph(entry)``."""
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["isotime"] = _isotime
+    app.jinja_env.filters["preview_text"] = preview_text
     app.jinja_env.globals["avatar_url"] = avatar_url
     app.jinja_env.globals["module_graph"] = module_graph

@@ -107,6 +107,14 @@ MESSAGE_ROUTES = {
              {"admin": (403, "not_your_message"), "member": (403, "not_your_message")}),
     "recall": ("POST", "/api/chats/{chat}/messages/{msg}/recall", None,
                {"member": (403, "not_your_message")}),
+    "pin": ("PUT", "/api/chats/{chat}/messages/{msg}/pin", None,
+            {"member": (403, "insufficient_role")}),
+    "unpin": ("DELETE", "/api/chats/{chat}/messages/{msg}/pin", None,
+              {"member": (403, "insufficient_role")}),
+    "pins": ("GET", "/api/chats/{chat}/pins", None, {}),
+    "notify": ("PUT", "/api/chats/{chat}/notify", {"notify": "none"}, {}),
+    "forward": ("POST", "/api/chats/{chat}/messages/{msg}/forward",
+                {"to_chat_id": "{chat}", "client_msg_id": "fwd-1"}, {}),
 }
 OUTSIDE_CODES = {"former": (404, "chat_not_found"), "outsider": (404, "chat_not_found"),
                  "anonymous": (401, "not_authenticated")}
@@ -122,7 +130,7 @@ def test_message_route_by_role(app, api, team_with_roles, route, role):
         "text": "who is on call?", "client_msg_id": "q-1"}).get_json()["message"]["msg_id"]
     url = path.format(chat=chat_id, msg=msg_id)
     if body:
-        body = {k: (msg_id if v == "{msg}" else v) for k, v in body.items()}
+        body = {k: {"{msg}": msg_id, "{chat}": chat_id}.get(v, v) for k, v in body.items()}
     client = client_for(role, people, api, app)
     before = owner.get(f"/api/chats/{chat_id}/messages").get_json()
 

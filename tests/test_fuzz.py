@@ -58,7 +58,8 @@ BODY_FIELDS = {endpoint: fields(model) for endpoint, model in {
     "chats_api.rename_chat": schemas.RenameIn, "chats_api.add_members": schemas.MembersIn,
     "chats_api.set_role": schemas.RoleIn, "chats_api.transfer_ownership": schemas.TransferIn,
     "chats_api.post_message": schemas.PostMessageIn, "chats_api.mark_read": schemas.ReadPositionIn,
-    "chats_api.edit": schemas.EditIn,
+    "chats_api.edit": schemas.EditIn, "chats_api.set_notify": schemas.NotifyIn,
+    "chats_api.forward": schemas.ForwardIn,
 }.items()}
 QUERY_FIELDS = {
     "chats_api.history": fields(schemas.HistoryQuery),
@@ -72,7 +73,9 @@ EVENT_FIELDS = {"send_message": fields(schemas.SendMessageIn),
                 "mark_read": fields(schemas.MarkReadIn),
                 "recall_message": fields(schemas.RecallIn), "typing": fields(schemas.TypingIn),
                 "catch_up": fields(schemas.CatchUpIn),
-                "edit_message": fields(schemas.EditMessageIn), "react": fields(schemas.ReactIn)}
+                "edit_message": fields(schemas.EditMessageIn), "react": fields(schemas.ReactIn),
+                "pin_message": fields(schemas.PinIn),
+                "forward_message": fields(schemas.ForwardMessageIn)}
 FORM_FIELDS = sorted({
     field.kwargs.get("name", name)
     for module in (auth_forms, chat_forms, friend_forms, search_forms)
@@ -140,7 +143,7 @@ def strategies(ids):
     }
     for alias, name in (("user_ids", "member_ids"), ("new_password", "password"),
                         ("current_password", "password"), ("confirm", "password"),
-                        ("to", "from"), ("note", "text")):
+                        ("to", "from"), ("note", "text"), ("to_chat_id", "chat_id")):
         plausible[alias] = plausible[name]
     words = st.one_of(
         strings, numbers.map(str), any_id.map(lambda i: str(i).translate(FULL_WIDTH)),

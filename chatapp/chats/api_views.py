@@ -9,9 +9,11 @@ from ..files import service as files
 from ..schemas import (
     ChangesQuery,
     EditIn,
+    ForwardIn,
     GroupIn,
     HistoryQuery,
     MembersIn,
+    NotifyIn,
     PostMessageIn,
     PrivateChatIn,
     ReactionIn,
@@ -118,6 +120,13 @@ def leave_chat(chat_id):
     return "", 204
 
 
+@api.put("/chats/<id:chat_id>/notify")
+@login_required
+def set_notify(chat_id):
+    """What of the chat notifies you: all messages, mentions only, or nothing (muted)."""
+    return jsonify(notify=chats.set_notify(current_user, chat_id, _body(NotifyIn).notify))
+
+
 # --- messages ------------------------------------------------------------------------------
 
 
@@ -162,6 +171,32 @@ def edit(chat_id, msg_id):
 def versions(chat_id, msg_id):
     """Every text an edited message has had, oldest first."""
     return jsonify(messages.message_versions(current_user, chat_id, msg_id))
+
+
+@api.post("/chats/<id:chat_id>/messages/<id:msg_id>/forward")
+@login_required
+def forward(chat_id, msg_id):
+    """Send a copy of a message to another of one's chats (idempotent by ``client_msg_id``)."""
+    data = _body(ForwardIn)
+    message, created = messages.forward_message(current_user, chat_id, msg_id, data.to_chat_id,
+                                                data.client_msg_id)
+    return jsonify(message=message, created=created), 201 if created else 200
+
+
+@api.route("/chats/<id:chat_id>/messages/<id:msg_id>/pin", methods=["PUT", "DELETE"])
+@login_required
+def pin(chat_id, msg_id):
+    """PUT: pin a message to the chat; DELETE: unpin it (a group's owner and admins; both
+    people of a private chat)."""
+    return jsonify(message=messages.pin_message(current_user, chat_id, msg_id,
+                                                on=request.method == "PUT"))
+
+
+@api.get("/chats/<id:chat_id>/pins")
+@login_required
+def pins(chat_id):
+    """The chat's pinned messages, the latest pinned first."""
+    return jsonify(messages.pinned_messages(current_user, chat_id))
 
 
 @api.route("/chats/<id:chat_id>/messages/<id:msg_id>/reactions/<emoji>",

@@ -31,7 +31,7 @@ CHAT_EVENTS = ("chat_created chat_renamed member_added member_removed role_chang
 # On a chat's own page static/js/chat/conversation.js shows messages, reads and recalls as
 # they come; refresh.js only refreshes the header and the members for the rest.
 CHAT_PAGE_EVENTS = ("chat_created chat_renamed member_added member_removed role_changed "
-                    "chat_dissolved")
+                    "chat_dissolved message_pinned chat_notify_changed")
 
 
 # --- the unread badge of the top bar ------------------------------------------------------
@@ -44,16 +44,19 @@ def _unread_badge():
 
 
 def _unread_state() -> dict | None:
-    """The signed-in user's unread messages: the total, and per chat [count, highest seq]."""
+    """The signed-in user's unread messages: the total, and per chat [count, highest seq];
+    and the chats that do not notify of every message ({chat id: "mentions" | "none"})."""
     if not current_user.is_authenticated:
         return None
     try:
         counts = chats.unread_counts(current_user)
+        quiet = chats.quiet_chats(current_user)
     except SQLAlchemyError:  # the error page of a database outage still renders, badgeless
         db.session.rollback()
         return None
     return {"total": sum(count for count, _top in counts.values()),
-            "chats": {str(chat_id): list(value) for chat_id, value in counts.items()}}
+            "chats": {str(chat_id): list(value) for chat_id, value in counts.items()},
+            "quiet": {str(chat_id): level for chat_id, level in quiet.items()}}
 
 
 # --- the chat list -------------------------------------------------------------------------
@@ -139,6 +142,8 @@ def _chat_page(chat_id: int, around: int | None = None, status: int = 200, **for
         "urls": {"chat": url_for("chats_api.chat_details", chat_id=chat_id),
                  "messages": url_for("chats_api.history", chat_id=chat_id),
                  "changes": url_for("chats_api.changes", chat_id=chat_id),
+                 "pins": url_for("chats_api.pins", chat_id=chat_id),
+                 "notify": url_for("chats_api.set_notify", chat_id=chat_id),
                  "files": url_for("chats_api.post_file", chat_id=chat_id)},
     }
     return render_template("chats/chat.html", chat=chat,

@@ -60,7 +60,7 @@ def post_file(user: User, chat_id: int, upload, original_name: str | None, clien
 
 
 def files_in_chat(chat_id: int) -> list[str]:
-    """Every stored file of a chat (files and thumbnails), to delete with the chat."""
-    names = db.session.scalars(select(Message.msg_file).where(
-        Message.chat_id == chat_id, Message.msg_file.is_not(None)))
-    return [n for name in names for n in (name, storage.thumbnail_name(name))]
+    """The stored files of a chat's messages, to let go with the chat
+    (``storage.remove_unused``: a file forwarded to another chat stays)."""
+    return list(db.session.scalars(select(Message.msg_file).where(
+        Message.chat_id == chat_id, Message.msg_file.is_not(None))))

@@ -10,11 +10,15 @@ import secrets
 import tempfile
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..errors import PayloadTooLarge
+from ..extensions import db
+from ..models import Message
 from .detection import IMAGE
 
 CHUNK = 64 * 1024
+_REFERENCE_BATCH = 500  # stored names per look-up of the messages that still use them
 
 
 def upload_root() -> str:
@@ -94,6 +98,23 @@ def remove(name: str | None) -> None:
         return
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path_of(name))
+
+
+def remove_unused(names) -> None:
+    """After the commit that took files from messages (a recall, an erasure, a deleted chat):
+    delete each stored file of ``names`` (messages' ``msg_file``), with its thumbnail, that no
+    message refers to any more. A forwarded copy shares its original's stored file, so the
+    file stays while any of them does. Run after the commit, so a copy forwarded meanwhile is
+    seen (a forward share-locks its source, and a file none refers to cannot be forwarded)."""
+    names = sorted({name for name in names if name})
+    for start in range(0, len(names), _REFERENCE_BATCH):
+        batch = names[start:start + _REFERENCE_BATCH]
+        used = set(db.session.scalars(select(Message.msg_file).where(
+            Message.msg_file.in_(batch)).distinct()))
+        for name in batch:
+            if name not in used:
+                remove(name)
+                remove(thumbnail_name(name))
 
 
 def read_limited(stream, limit: int, code: str) -> bytes:

@@ -6,7 +6,7 @@ kinds, chats), so the page and the JSON API refuse the same things with the same
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SearchField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 KIND_CHOICES = [SelectChoice(value, label) for value, label in (
@@ -28,6 +28,9 @@ class MessageSearchForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=False)
     date_from = StringField(_l("From date"), name="from", id="search-from", render_kw=DATE)
     date_to = StringField(_l("To date"), name="to", id="search-to", render_kw=DATE)
+    # "me": list the messages that mention the reader (with no words to find).
+    mentions = BooleanField(_l("Only mentions of me"), id="search-mentions",
+                            false_values=("", "false", "0"), render_kw={"value": "me"})
     # The reader's IANA time zone, which the dates are days of: page.js fills in the browser's.
     tz = HiddenField(id="search-tz", render_kw={"data-time-zone": True})
 

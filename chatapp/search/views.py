@@ -15,7 +15,7 @@ from .forms import MessageSearchForm
 bp = Blueprint("search", __name__)
 
 # The query string the page reads: the parameters of GET /api/search, bar ``limit``.
-PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "tz", "before")
+PARAMS = ("q", "chat_id", "sender_id", "kind", "from", "to", "tz", "mentions", "before")
 
 
 def _people(chat_list) -> list[tuple[int, str]]:
@@ -40,7 +40,8 @@ def _search(params: dict) -> dict:
     found = service.search_messages(
         current_user, query.q, chat_id=query.chat_id, sender_id=query.sender_id,
         kind=query.kind, date_from=query.date_from, date_to=query.date_to,
-        time_zone=query.time_zone, before=query.before, limit=query.limit)
+        time_zone=query.time_zone, before=query.before, limit=query.limit,
+        mentions_me=query.mentions == "me")
     for result in found["results"]:  # the service returns data; the link is the view's
         chat_id, msg_id = result["chat"]["chat_id"], result["message"]["msg_id"]
         result["url"] = url_for("chats.chat_page", chat_id=chat_id, around=msg_id,
@@ -63,7 +64,7 @@ def search_page():
     form = MessageSearchForm(request.args).with_choices(chat_list, _people(chat_list))
     params = {k: v for k, v in request.args.items() if k in PARAMS and (v or k == "q")}
     found, error, status, zone_unknown = None, None, 200, None
-    if "q" in params:
+    if "q" in params or params.get("mentions"):
         try:
             found = _search(params)
         except ChatappError as failure:
@@ -84,7 +85,9 @@ def search_page():
     older = (url_for("search.search_page", **first_page, before=found["next"])
              if found and found["next"] else None)
     newest = url_for("search.search_page", **first_page) if "before" in params else None
-    filtered = any(k in params for k in ("chat_id", "sender_id", "kind", "from", "to"))
+    filtered = any(k in params for k in ("chat_id", "sender_id", "kind", "from", "to",
+                                         "mentions"))
     return render_template("search/results.html", form=form, query=params.get("q", ""),
+                           mentions=params.get("mentions") == "me",
                            found=found, error=error, older=older, newest=newest,
                            filtered=filtered, zone_unknown=zone_unknown), status

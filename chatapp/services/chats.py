@@ -1,5 +1,6 @@
 """The chat list: a user's chats with their last message, unread counts and presence; one
-chat's details; telling new members about a chat they are now in.
+chat's details; what of a chat notifies a member (muting); telling new members about a chat
+they are now in.
 
 Private chats are opened in ``private_chats``; groups and their roles live in ``groups``.
 """
@@ -9,11 +10,12 @@ from sqlalchemy.orm import aliased, joinedload
 
 from .. import events, payloads
 from ..access import access_chat, private_peer
+from ..database import write_transaction
 from ..extensions import db
-from ..models import Chat, Membership, Message, MsgType, User
+from ..models import Chat, Membership, Message, MsgType, Notify, User
 from ..realtime import join_chat_room
 from . import connections
-from .messages import may_post, unread_count
+from .messages import may_post, pinned_count, unread_count
 
 
 def summary(chat: Chat, membership: Membership, user: User) -> dict:
@@ -44,7 +46,7 @@ def list_chats(user: User) -> list[dict]:
         select(Chat, Membership, last, unread)
         .join(Membership, Membership.chat_id == Chat.chat_id)
         .outerjoin(last, and_(last.chat_id == Chat.chat_id, last.seq == Chat.last_seq))
-        .options(joinedload(last.sender))
+        .options(joinedload(last.sender), joinedload(last.forwarded_from))
         .where(Membership.user_id == user.user_id)
         .order_by(Chat.last_activity.desc(), Chat.chat_id.desc())
     ).all()
@@ -74,6 +76,14 @@ def unread_counts(user: User) -> dict[int, tuple[int, int]]:
     return {chat_id: (count, top) for chat_id, count, top in rows}
 
 
+def quiet_chats(user: User) -> dict[int, str]:
+    """The user's chats that do not notify them of every message: chat id → ``mentions`` or
+    ``none`` (muted)."""
+    return dict(db.session.execute(
+        select(Membership.chat_id, Membership.notify)
+        .where(Membership.user_id == user.user_id, Membership.notify != Notify.ALL)).all())
+
+
 def private_peers(user: User, chat_ids) -> dict[int, User]:
     """The other person of each of the user's private ``chat_ids``."""
     if not chat_ids:
@@ -95,10 +105,21 @@ def chat_details(user: User, chat_id) -> dict:
     return {
         **summary(chat, membership, user),
         "can_send": may_post(user, membership),
+        "pinned_count": pinned_count(chat.chat_id),
         "members": [{**payloads.member(m), "read_seq": m.last_read_seq, **presence[m.user_id]}
                     for m in memberships],
     }
 
+def set_notify(user: User, chat_id: int, level: str) -> str:
+    """What of the chat notifies the user: ``all``, ``mentions`` or ``none`` (muted). Only
+    their own membership changes; their other tabs hear it (``chat_notify_changed``)."""
+    with write_transaction():
+        membership = access_chat(user, chat_id, for_update=True)
+        changed = membership.notify != level
+        membership.notify, chat_id = level, membership.chat_id
+    if changed:
+        events.chat_notify_changed(chat_id, level, user.user_id)
+    return level
 
 
 def announce_new_chat(chat: Chat, user_ids) -> None:

@@ -240,9 +240,9 @@ def dissolve_chat(user: User, chat_id) -> None:
 
 
 def _dissolved(chat_id: int, files: list[str]) -> None:
-    """After a group is deleted: its files go, its members are told, its room closes."""
-    for name in files:
-        storage.remove(name)
+    """After a group is deleted: its files go (but those forwarded elsewhere), its members are
+    told, its room closes."""
+    storage.remove_unused(files)
     events.chat_dissolved(chat_id)
     close_chat_room(chat_id)
 

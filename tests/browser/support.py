@@ -196,6 +196,15 @@ def messages(page):
     return page.get_by_test_id("messages")
 
 
+def message(page, text):
+    """The message (sent or received) whose text contains ``text``."""
+    return page.locator("li.msg", has=page.locator(".msg-text", has_text=text))
+
+
+def composer(page):
+    return page.get_by_label("Message", exact=True)
+
+
 def texts(page):
     return page.locator("[data-testid=messages] .msg-text")
 

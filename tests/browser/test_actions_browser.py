@@ -72,11 +72,11 @@ def test_an_owner_sees_no_blank_line_under_the_messages_of_others(
     settled(owner)
     expect(texts(member)).to_have_count(len(BOB_SAYS) + 1)
 
-    # Both may reply and react; the owner may also remove bob's messages, carol may not. Their
-    # lines are the same height. (Actions are <button>s; bob's name is a span with a button
-    # role, for his profile card.)
-    expect(others_messages(owner).locator("button")).to_have_count(3 * len(BOB_SAYS))
-    expect(others_messages(member).locator("button")).to_have_count(2 * (len(BOB_SAYS) + 1))
+    # Both may reply, react and forward; the owner may also pin and remove bob's messages,
+    # carol may not. Their lines are the same height. (Actions are <button>s; bob's name is a
+    # span with a button role, for his profile card.)
+    expect(others_messages(owner).locator("button")).to_have_count(5 * len(BOB_SAYS))
+    expect(others_messages(member).locator("button")).to_have_count(3 * (len(BOB_SAYS) + 1))
     expect(others_messages(member).get_by_role("button", name="Remove")).to_have_count(0)
     assert heights(owner) == heights(member)
     expect(others_messages(owner).get_by_role("button", name="Remove")).to_have_count(
@@ -90,7 +90,7 @@ def test_an_owner_sees_no_blank_line_under_the_messages_of_others(
     expect(first.locator(".msg-actions")).to_have_css("opacity", "1")
     assert shown_actions(owner) == [BOB_SAYS[0]]
     expect(own_message(owner, "Thanks bob").locator(".msg-actions button")).to_have_text(
-        ["Reply", "React", "Edit", "Recall"])
+        ["Reply", "React", "Forward", "Edit", "Pin", "Recall"])
     assert heights(owner) == heights(member)
     screenshot(owner, "actions-owner-hover")
     no_problems(problems, owner, member)

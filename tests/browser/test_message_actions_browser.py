@@ -1,5 +1,5 @@
 """Edit, reply and react in two browsers, live; and a browser that was offline meanwhile shows
-the same as one that never dropped (issue 17)."""
+the same as one that never dropped, pins included (issue 17)."""
 
 import pytest
 
@@ -8,8 +8,10 @@ from tests.browser.support import (
     Browser,
     api_for,
     chat_id_of,
+    composer,
     expect,
     group_chat,
+    message,
     no_problems,
     own_message,
     post_text,
@@ -19,14 +21,6 @@ from tests.browser.support import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-def message(page, text):
-    return page.locator("li.msg", has=page.locator(".msg-text", has_text=text))
-
-
-def composer(page):
-    return page.get_by_label("Message", exact=True)
 
 
 def test_edit_reply_and_react_show_live_in_the_other_browser(new_context, live_server, alice,
@@ -160,6 +154,8 @@ def test_after_a_reconnect_edits_reactions_and_recalls_match_a_browser_that_stay
         message(c, "second plan").hover()
         message(c, "second plan").get_by_role("button", name="React").click()
         c.locator("[data-reaction-picker] [data-emoji='👍']").click()
+        own_message(a, "second plan").hover()
+        own_message(a, "second plan").get_by_role("button", name="Pin").click()
         own_message(a, "third plan").hover()
         own_message(a, "third plan").get_by_role("button", name="Recall").click()
         a.get_by_role("dialog").get_by_role("button", name="Recall").click()
@@ -172,6 +168,7 @@ def test_after_a_reconnect_edits_reactions_and_recalls_match_a_browser_that_stay
     expect(texts(b)).to_have_text(["first plan, revised", "second plan", "Message recalled"],
                                   timeout=LIVE)
     expect(message(b, "second plan").locator(".reaction")).to_have_text("👍1")
+    expect(message(b, "second plan").locator(".pinned-mark")).to_be_visible()
     expect(message(b, "first plan, revised").get_by_role("button", name="edited")).to_be_visible()
     shown = "list => list.innerText"
     assert b.get_by_test_id("messages").evaluate(shown) == c.get_by_test_id(

@@ -11,6 +11,7 @@ from ...errors import Conflict, Forbidden, ValidationError
 from ...extensions import db
 from ...models import Message, MessageEdit, MsgType, User, now
 from .changes import record_change
+from .mentions import record_mentions
 from .send import clean_text, ensure_can_post
 
 
@@ -33,6 +34,7 @@ def edit_message(user: User, chat_id: int, msg_id: int, text: str) -> dict:
         db.session.add(MessageEdit(msg_id=message.msg_id, msg_text=message.msg_text,
                                    replaced_at=stamp))
         message.msg_text, message.edited_at, message.update_time = text, stamp, stamp
+        record_mentions(message, membership, again=True)
         record_change(message)
         search.reindex_message(message)
         payload = payloads.message(message)

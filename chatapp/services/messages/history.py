@@ -24,7 +24,8 @@ def history(user: User, chat_id, *, before=None, after=None, around=None,
     limit = max(1, min(int(limit), HISTORY_PAGE_MAX))
     base = (select(Message).where(Message.chat_id == membership.chat_id)
             .options(joinedload(Message.sender),
-                     selectinload(Message.reply_to).joinedload(Message.sender)))
+                     selectinload(Message.reply_to).joinedload(Message.sender),
+                     selectinload(Message.forwarded_from)))
 
     def older(than, count):
         rows = list(db.session.scalars(base.where(Message.seq < than)

@@ -2,7 +2,7 @@
 everything a deleted account sent."""
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ... import events, payloads, search
 from ...access import access_chat, message_in
@@ -10,7 +10,16 @@ from ...database import write_transaction
 from ...errors import Conflict, Forbidden, ValidationError
 from ...extensions import db
 from ...files import storage
-from ...models import Message, MessageEdit, MsgType, Privilege, Reaction, User, now
+from ...models import (
+    Message,
+    MessageEdit,
+    MsgType,
+    Privilege,
+    Reaction,
+    User,
+    message_mentions,
+    now,
+)
 from .changes import record_change
 
 
@@ -41,26 +50,20 @@ def recall_message(user: User, chat_id, msg_id) -> dict:
         message.recalled_at, message.recalled_by = now(), user.user_id
         message.update_time = message.recalled_at
         record_change(message)
-    for name in _files_of(old_file):
-        storage.remove(name)
+    storage.remove_unused([old_file])  # kept while a forwarded copy still uses it
     payload = payloads.message(message)
     events.message_recalled(payload)
     return payload
 
 
 def _forget(msg_ids: list[int]) -> None:
-    """What goes with a recalled message's text: its index entry, earlier versions and
-    reactions."""
+    """What goes with a recalled message's text: its index entry, earlier versions,
+    reactions, mentions and pin."""
     search.unindex_messages(msg_ids)
-    for table in (MessageEdit, Reaction):
-        db.session.execute(delete(table).where(table.msg_id.in_(msg_ids)))
-
-
-def _files_of(stored: str | None) -> list[str]:
-    """The stored files behind a message (the file, and its thumbnail when there is one)."""
-    if not stored:
-        return []
-    return [stored, storage.thumbnail_name(stored)]
+    for table in (MessageEdit.__table__, Reaction.__table__, message_mentions):
+        db.session.execute(delete(table).where(table.c.msg_id.in_(msg_ids)))
+    db.session.execute(update(Message).where(Message.msg_id.in_(msg_ids)).values(
+        pinned_at=None, pinned_by=None, mentions_all=False))
 
 
 def erase_messages_of(user: User, by: User):
@@ -70,7 +73,7 @@ def erase_messages_of(user: User, by: User):
     erased = list(db.session.scalars(select(Message).where(
         Message.sender_id == user.user_id, Message.msg_type != MsgType.SYSTEM,
         Message.recalled_at.is_(None))))
-    files = [name for message in erased for name in _files_of(message.msg_file)]
+    files = [message.msg_file for message in erased]
     _forget([message.msg_id for message in erased])
     stamp = now()
     for message in erased:
@@ -79,8 +82,7 @@ def erase_messages_of(user: User, by: User):
         record_change(message)
 
     def announce() -> None:
-        for name in files:
-            storage.remove(name)
+        storage.remove_unused(files)
         for message in erased:
             events.message_recalled(payloads.message(message))
 

@@ -16,6 +16,7 @@ from ...errors import Conflict, Forbidden, NotFound, RateLimited, ValidationErro
 from ...extensions import db
 from ...models import MSG_TEXT_MAX, Chat, Membership, Message, MsgType, User, now
 from ..friends import are_friends
+from .mentions import record_mentions
 from .read import advance_read_position
 
 # Control characters other than tab and newline have no place in a chat message.
@@ -53,7 +54,8 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
               "create_time": timestamp, "update_time": timestamp, "recalled_at": None,
               "recalled_by": None, "file_mime": None, "file_size": None, "file_width": None,
               "file_height": None, "change_seq": 0, "edited_at": None,
-              "reply_to_id": reply_to_id, **file_fields}
+              "reply_to_id": reply_to_id, "pinned_at": None, "pinned_by": None,
+              "forwarded_from_id": None, "mentions_all": False, **file_fields}
     table = Message.__table__
     msg_id = db.session.execute(insert(table).values(values).returning(table.c.msg_id)
                                 ).scalar_one()
@@ -181,8 +183,10 @@ def post_message(user: User, chat_id: int, text: str, client_msg_id: str,
 
     def build(membership: Membership) -> Message:
         target = reply_target(membership.chat_id, reply_to) if reply_to is not None else None
-        return append_message(membership.chat_id, user.user_id, MsgType.TEXT, text,
-                              client_msg_id, reply_to_id=target)
+        message = append_message(membership.chat_id, user.user_id, MsgType.TEXT, text,
+                                 client_msg_id, reply_to_id=target)
+        record_mentions(message, membership)
+        return message
 
     return send(user, chat_id, client_msg_id, build)
 

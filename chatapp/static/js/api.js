@@ -6,6 +6,20 @@ export function csrfToken() {
   return (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 }
 
+/** ``method`` ``url`` with ``body`` as JSON (and the CSRF token): a promise of the answer's
+ * body, or of the error as getJson's. */
+export function sendJson(method, url, body) {
+  return fetch(url, {
+    method, credentials: "same-origin", body: JSON.stringify(body),
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+  }).then((response) => response.json().catch(() => ({})).then((answer) => {
+    if (!response.ok) {
+      throw answer.error || { code: "http_" + response.status, message: "HTTP " + response.status };
+    }
+    return answer;
+  }));
+}
+
 /** GET ``url``: a promise of the answer's body. A refusal rejects with the service's error
  * ({code, message}; docs/api.md), anything else with {code: "http_<status>"}. */
 export function getJson(url, signal) {

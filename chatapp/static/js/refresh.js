@@ -24,6 +24,7 @@ const EVENTS = [
   "friend_request_declined", "friend_request_cancelled", "friend_removed",
   "chat_created", "chat_renamed", "member_added", "member_removed", "role_changed",
   "chat_dissolved", "message_created", "message_recalled", "message_edited", "messages_read",
+  "message_pinned", "chat_notify_changed",
 ];
 
 let main = null;

@@ -17,7 +17,8 @@ import * as connection from "./connection.js";
 import { pageChanged, timelineState } from "./refresh.js";
 
 var CHAT_PATH = /^\/chats\/\d+$/;
-var REFRESH_EVENTS = ["message_created", "message_recalled", "message_edited", "messages_read", "chat_created",
+var REFRESH_EVENTS = ["message_created", "message_recalled", "message_edited", "messages_read",
+  "chat_notify_changed", "chat_created",
   "chat_renamed", "chat_dissolved", "member_added", "member_removed"];
 var positions = new Map();   // path -> {top, atBottom} of its timeline when left
 var loading = null;          // the AbortController of the chat being fetched

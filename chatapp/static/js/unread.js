@@ -7,14 +7,21 @@
  *   own chat's count with showChatUnread(chatId, count), since only it knows whether the
  *   person is looking at the newest messages.
  * - Desktop notifications: "Enable notifications" while the browser has not been asked, and a
- *   notification for a message from someone else while the tab is hidden.
+ *   notification for a message from someone else while the tab is hidden, unless the person
+ *   set that chat to notify of mentions only or of nothing (a mention of them always
+ *   notifies; data-quiet, chat_notify_changed;
+ *   its unread count still shows).
  */
 import * as connection from "./connection.js";
+import { plainText } from "./chat/format.js";
+import { mentionsMe, mentionText } from "./chat/mentions.js";
 import { flash } from "./flash.js";
 import { t } from "./strings.js";
 
 const UNREAD_PREFIX = /^\(\d+\)\s+/;
 const EVENTS = ["message_created", "messages_read", "chat_dissolved", "member_removed"];
+// chat id -> "mentions" | "none": chats that do not notify of every message.
+const quiet = new Map();
 
 let badge = null;
 let userId = null;
@@ -78,6 +85,7 @@ function resync() {
       if (!body || !Array.isArray(body.chats)) return null;
       const counts = {};
       body.chats.forEach((c) => { counts[c.chat_id] = [c.unread, c.last_seq]; });
+      setQuiet(Object.fromEntries(body.chats.map((c) => [c.chat_id, c.notify])));
       return counts;
     }, () => null)
     .then((counts) => {
@@ -85,6 +93,18 @@ function resync() {
       resyncing = false;
       if (resyncAgain) { resyncAgain = false; resync(); }
     });
+}
+
+function setQuiet(levels) {
+  quiet.clear();
+  Object.keys(levels || {}).forEach((id) => {
+    if (levels[id] && levels[id] !== "all") quiet.set(Number(id), levels[id]);
+  });
+}
+
+/** What of chat ``chatId`` notifies the person: "all", "mentions" or "none". */
+export function notifyLevel(chatId) {
+  return quiet.get(chatId) || "all";
 }
 
 /** The chat an event is about, or null. */
@@ -172,9 +192,11 @@ function chatUrl(chatId) {  // data-chat-url is "/chats/0": 0 stands for the id
 function notify(payload) {
   const m = payload.message;
   if (!m || !m.sender || m.msg_type === "system" || m.sender.user_id === userId) return;
+  // A mention of the person always notifies; else only a chat set to "all" does.
+  if (notifyLevel(m.chat_id) !== "all" && !mentionsMe(m, userId)) return;
   if (document.visibilityState !== "hidden" || !canNotify()) return;
   if (window.Notification.permission !== "granted") return;
-  const body = m.file ? m.file.name : m.msg_text || "";
+  const body = m.file ? m.file.name : mentionText(plainText(m.msg_text || ""), m);  // no formatting marks
   let shown;
   try {
     shown = new window.Notification(t("new_message_from", { name: m.sender.user_name }), {
@@ -256,6 +278,9 @@ export function start() {
   userId = Number(badge.getAttribute("data-user-id"));
   makeNotifyButton();
   adopt(snapshotOf(badge) || {});
+  try {
+    setQuiet(JSON.parse(badge.getAttribute("data-quiet") || "{}"));
+  } catch (e) { /* no levels: every chat notifies */ }
   show();
   EVENTS.forEach((name) => connection.on(name, (payload) => {
     if (syncing) pending.push([name, payload]);
@@ -263,5 +288,8 @@ export function start() {
     show();
   }));
   connection.on("message_created", notify);
+  connection.on("chat_notify_changed", (payload) => {
+    setQuiet({ ...Object.fromEntries(quiet), [payload.chat_id]: payload.notify });
+  });
   connection.onCatchUp((reconnected) => { if (reconnected) resync(); });
 }

@@ -12,6 +12,8 @@
 import { csrfToken } from "../api.js";
 import { errorText, t } from "../strings.js";
 import * as drafts from "../drafts.js";
+import { plainText } from "./format.js";
+import { decodeMentions, encodeMentions, mentionPicker, mentionText } from "./mentions.js";
 import * as View from "./view.js";
 
 var TYPING_EVERY = 2000;  // ms between two `typing` we send (the server throttles too)
@@ -27,7 +29,8 @@ function retriable(code) {
 
 /**
  * ``app`` gives: client (#chat-state), me, ui (the composer's elements), socket,
- * emit(name, payload, done), accept(message), beforeSend(), changed().
+ * emit(name, payload, done), accept(message), beforeSend(), changed(), and people(): whom
+ * "@" offers ([{user_id, user_name}]).
  * Returns {pending, settle(cmid), retryStalled(), showError(text), setOpen(canSend),
  * replyTo(m), edit(m), endMode(), stop()}.
  */
@@ -36,6 +39,8 @@ export function composer(app) {
   var client = app.client;
   var chatId = client.chat.chat_id;
   var pending = new Map();  // client_msg_id -> a message on its way, in the order written
+  var picked = new Map();   // "@name" picked from the suggestions -> user id (or "all")
+  var mentions = null;      // mentions.js: the suggestions after "@"
 
   function newClientId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -107,7 +112,10 @@ export function composer(app) {
     ui.text.value = "";
     updateCounter();
     keepDraft();
-    var p = { cmid: newClientId(), text: text.replace(/\r\n?/g, "\n").trim(), status: "sending" };
+    var cleaned = text.replace(/\r\n?/g, "\n").trim();
+    // Shown as typed while on its way; sent with the names picked after "@" as tokens.
+    var p = { cmid: newClientId(), text: cleaned, wire: encodeMentions(cleaned, picked), status: "sending" };
+    picked.clear();
     if (mode && mode.kind === "reply") p.reply_to = mode.message.msg_id;
     endMode();
     add(p);
@@ -128,7 +136,7 @@ export function composer(app) {
   function replyTo(m) {
     if (mode && mode.kind === "edit") endMode();
     mode = { kind: "reply", message: m };
-    var start = m.file ? m.file.name : m.msg_text;
+    var start = m.file ? m.file.name : mentionText(plainText(m.msg_text), m);
     showMode(t("replying_to", { name: m.sender.user_name, text: start.slice(0, 80) }));
   }
 
@@ -136,7 +144,9 @@ export function composer(app) {
   function edit(m) {
     var draft = mode && mode.kind === "edit" ? mode.draft : ui.text.value;
     mode = { kind: "edit", message: m, draft: draft };
-    ui.text.value = m.msg_text;
+    var editable = decodeMentions(m);
+    editable.picked.forEach(function (id, name) { picked.set(name, id); });
+    ui.text.value = editable.text;
     updateCounter();
     showMode(t("editing"));
     ui.text.setSelectionRange(ui.text.value.length, ui.text.value.length);
@@ -156,7 +166,7 @@ export function composer(app) {
   }
 
   function saveEdit(m, text) {
-    var cleaned = text.replace(/\r\n?/g, "\n").trim();
+    var cleaned = encodeMentions(text.replace(/\r\n?/g, "\n").trim(), picked);
     if (cleaned === m.msg_text) {
       endMode();
       return;
@@ -176,7 +186,7 @@ export function composer(app) {
     p.error = p.errorCode = null;
     View.status(p.node, p);
     var attempt = p.attempt = (p.attempt || 0) + 1;
-    var payload = { chat_id: chatId, text: p.text, client_msg_id: p.cmid };
+    var payload = { chat_id: chatId, text: p.wire || p.text, client_msg_id: p.cmid };
     if (p.reply_to) payload.reply_to = p.reply_to;
     app.emit("send_message", payload, function (answer) {
       if (answer.ok) {
@@ -292,6 +302,7 @@ export function composer(app) {
   var lastTyping = 0;
   function onInput() {
     updateCounter();
+    if (mentions) mentions.update();
     keepDraft();
     var socket = app.socket;
     if (ui.text.value.trim() && Date.now() - lastTyping > TYPING_EVERY && socket && socket.connected) {
@@ -372,7 +383,11 @@ export function composer(app) {
       submit();
       ui.text.focus();
     });
+    mentions = mentionPicker({
+      textarea: ui.text, box: ui.text.parentElement, people: app.people, picked: picked,
+    });
     ui.text.addEventListener("keydown", function (event) {
+      if (mentions.onKeydown(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         submit();

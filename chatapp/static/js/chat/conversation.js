@@ -12,13 +12,15 @@
  * badge and the tab title are unread.js's; this conversation tells it how many messages of its
  * own chat came unread: while the tab is hidden or scrolled away.
  */
-import { getJson } from "../api.js";
+import { getJson, sendJson } from "../api.js";
 import * as connection from "../connection.js";
 import { confirm } from "../confirm.js";
 import { errorText, t } from "../strings.js";
 import { showChatUnread } from "../unread.js";
 import { composer } from "./composer.js";
+import { forwarder } from "./forward.js";
 import { messageActions } from "./message-actions.js";
+import { pinsPanel } from "./pins.js";
 import { receiptLists } from "./receipts.js";
 import { messageStore } from "./store.js";
 import { typingLine } from "./typing.js";
@@ -83,6 +85,8 @@ function open(root) {
   var store = messageStore(chatId);
   var sender = null;         // composer.js: the composer and the messages on their way
   var more = null;           // message-actions.js: reactions and earlier versions
+  var forwarding = null;     // forward.js: choosing a chat to send a copy to
+  var pins = null;           // pins.js: the list of pinned messages
   // The change position caught up to (docs/api.md, "Catching up on changes"): the page's,
   // then each answer's. Edits, recalls and reactions after it are asked for on reconnect.
   var lastChange = first.last_change || 0;
@@ -226,11 +230,36 @@ function open(root) {
       && age < client.edit_window && chat.can_send !== false;
   }
 
+  /** Whom "@" offers in the composer: the other members, and everyone (a group's owner and
+   * admins only). */
+  function mentionable() {
+    var people = [];
+    members.forEach(function (member, id) { if (id !== me.user_id) people.push(member.user); });
+    people.sort(function (a, b) { return a.user_name.localeCompare(b.user_name); });
+    if (!chat.is_private && (chat.privilege === "owner" || chat.privilege === "admin")) {
+      people.push({ user_id: "all", user_name: t("everyone") });
+    }
+    return people;
+  }
+
+  function canPin(m) {
+    if (m.msg_type === "system" || m.recalled) return false;
+    return chat.is_private || chat.privilege === "owner" || chat.privilege === "admin";
+  }
+
+  function pin(m, buttonEl) {
+    buttonEl.setAttribute("aria-disabled", "true");
+    emit("pin_message", { chat_id: chatId, msg_id: m.msg_id, on: !m.pinned_at }, function (answer) {
+      buttonEl.removeAttribute("aria-disabled");
+      if (answer.ok) onChanged({ message: answer.message }); else showError(answer.error);
+    });
+  }
+
   function footContext(m) {
     var live = m.msg_type !== "system" && !m.recalled && chat.can_send !== false;
     return {
       meId: me.user_id, receipt: receiptOf(m), canRecall: canRecall(m),
-      canReply: live, canReact: live, canEdit: canEdit(m),
+      canReply: live, canReact: live, canEdit: canEdit(m), canPin: canPin(m), onPin: pin,
       receiptsOpen: receipts.isOpen(m.msg_id), onRecall: recall, onReceipts: receipts.toggle,
       versionsOpen: more ? more.versionsOpen(m.msg_id) : false,
       onReply: function (message) { sender.replyTo(message); },
@@ -239,13 +268,31 @@ function open(root) {
       onReact: function (message, emoji, on) { more.react(message, emoji, on); },
       onVersions: function (message, li, b) { more.toggleVersions(message, li, b); },
       onQuote: showQuoted,
+      nameOf: function (id) { var member = members.get(id); return member ? member.user.user_name : null; },
+      canForward: m.msg_type !== "system" && !m.recalled,
+      onForward: function (message, b) { forwarding.open(message, b); },
     };
   }
 
   /** A message changed (an edit, reactions, a recall: an event or an ack): draw it anew. */
   function onChanged(payload) {
     var m = payload && payload.message;
-    if (m && m.chat_id === chatId && upsert(m)) render();
+    if (!m || m.chat_id !== chatId) return;
+    if (upsert(m)) render();
+    if (pins) pins.changed(m);
+  }
+
+  // What of this chat notifies me: sent at once; on failure the choice goes back.
+  function onNotifyChange(event) {
+    var select = event.target.closest && event.target.closest("[data-notify]");
+    if (!select) return;
+    var was = chat.notify;
+    sendJson("PUT", client.urls.notify, { notify: select.value }).then(function (answer) {
+      chat.notify = answer.notify;
+    }).catch(function (error) {
+      select.value = was;
+      showError(error);
+    });
   }
 
   /** Show the message a reply quotes: highlighted where it is, or in its stretch of history
@@ -675,7 +722,7 @@ function open(root) {
     });
     onDocument("keydown", function (event) {
       if (event.key !== "Escape" || event.defaultPrevented) return;
-      if (more.closeAll() || receipts.closeAll()) event.preventDefault();
+      if (more.closeAll() || receipts.closeAll() || pins.close()) event.preventDefault();
     });
     if (window.ResizeObserver) {  // late media sizes, a taller composer: stay at the bottom
       var resized = new ResizeObserver(function () { if (atBottom && !moreAfter) scrollToBottom(); });
@@ -701,7 +748,7 @@ function open(root) {
       // connected, reconnected, or live events were lost
       cleanups.push(connection.onCatchUp(onConnect));
       [["message_created", onCreated], ["message_recalled", onChanged], ["messages_read", onRead],
-        ["message_edited", onChanged], ["message_reactions", onChanged],
+        ["message_edited", onChanged], ["message_reactions", onChanged], ["message_pinned", onChanged],
         ["typing", onTyping], ["friend_removed", onFriendship],
         ["friend_request_accepted", onFriendship]].forEach(function (pair) {
         socket.on(pair[0], pair[1]);
@@ -719,17 +766,26 @@ function open(root) {
     typing.clear();
     if (sender && sender.stop) sender.stop();
     if (more) more.stop();
+    if (forwarding) forwarding.stop();
+    if (pins) pins.stop();
+    root.removeEventListener("change", onNotifyChange);
     showChatUnread(chatId, 0);
   }
 
   setMembers(chat.members);
   sender = composer({
     client: client, me: me, socket: socket, emit: emit, accept: accept,
-    ui: ui, beforeSend: beforeSend, changed: render,
+    ui: ui, beforeSend: beforeSend, changed: render, people: mentionable,
   });
+  pins = pinsPanel({ root: root, url: client.urls.pins, open: showQuoted, showError: showError });
+  root.addEventListener("change", onNotifyChange);
   more = messageActions({
     chatId: chatId, meId: me.user_id, messagesUrl: client.urls.messages, emit: emit,
     accept: function (m) { onChanged({ message: m }); }, showError: showError,
+  });
+  forwarding = forwarder({  // GET /api/chats: the chat's own API address without its id
+    chatId: chatId, chatsUrl: client.urls.chat.replace(/\/\d+$/, ""), emit: emit,
+    announce: announce, statusAfter: ui.error,
   });
   showFirstPage();
   listen();

@@ -9,6 +9,8 @@
 import { el } from "../dom.js";
 import { list, t } from "../strings.js";
 import { dateFormat, timeNode as readerTime } from "../times.js";
+import { formatted, plainText } from "./format.js";
+import { mentionChips, mentionsMe, mentionText } from "./mentions.js";
 
 var SHOWN = 240;  // px: the longest side of an image shown in the timeline
 var dayFormat = dateFormat({ weekday: "long", month: "long", day: "numeric" });
@@ -53,45 +55,19 @@ function fileSize(bytes) {
   return (bytes / 1048576).toFixed(1) + " MB";
 }
 
-/* --- text with links ------------------------------------------------------------------ */
+/* --- text ------------------------------------------------------------------------------ */
 
-var URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
-
-// "see https://x.org/a)." -> the link is https://x.org/a ; the ")." stays text.
-function trimUrl(raw) {
-  var url = raw.replace(/[.,;:!?'"]+$/, "");
-  while (url.endsWith(")") && (url.match(/\(/g) || []).length < (url.match(/\)/g) || []).length) {
-    url = url.slice(0, -1).replace(/[.,;:!?'"]+$/, "");
-  }
-  return url;
+// A message's text with its formatting (format.js: bold, italic, code, code blocks, links).
+function messageText(text) {
+  var box = el("div", "msg-text");
+  box.append(formatted(text));
+  return box;
 }
 
-function safeHref(text) {
-  try {
-    var url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch (e) {
-    return null;
-  }
-}
-
-function appendText(parent, text) {
-  var last = 0;
-  text.replace(URL_PATTERN, function (raw, offset) {
-    var url = trimUrl(raw);
-    var href = safeHref(url);
-    if (!href) return raw;
-    if (offset > last) parent.append(text.slice(last, offset));
-    var a = el("a", "msg-link", url);
-    a.href = href;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    parent.append(a);
-    last = offset + url.length;
-    return raw;
-  });
-  if (last < text.length) parent.append(text.slice(last));
-  return parent;
+// What a preview reads of a message: a text's words without formatting, else its text (a
+// file's name is not formatted).
+function previewText(msgType, text) {
+  return msgType === "text" ? plainText(text || "") : text || "";
 }
 
 /* --- attachments ---------------------------------------------------------------------- */
@@ -213,7 +189,8 @@ function parts(li) {
 }
 
 /** A stored message; ``ctx`` is {meId, receipt, canRecall, canReply, canEdit, canReact,
- * onRecall, onReceipts, onReply, onEdit, onPicker, onReact, onQuote, onVersions}. */
+ * canForward, onRecall, onReceipts, onReply, onEdit, onPicker, onReact, onQuote, onVersions,
+ * onForward}. */
 function message(m, ctx) {
   if (m.msg_type === "system") return notice(m);
   var li = shell(m.sender, m.sender.user_id === ctx.meId, m.create_time);
@@ -221,6 +198,7 @@ function message(m, ctx) {
   li.setAttribute("data-msg-id", String(m.msg_id));
   var bubble = parts(li).bubble;
   if (m.reply_to && !m.recalled) bubble.append(quote(m.reply_to, ctx));
+  if (m.forwarded_from && !m.recalled) bubble.append(el("p", "forwarded", t("forwarded_from", { name: m.forwarded_from.user_name })));
   if (m.recalled) {
     li.classList.add("msg-recalled");
     bubble.append(el("p", "msg-text recalled", t("recalled")));
@@ -228,7 +206,9 @@ function message(m, ctx) {
     bubble.classList.add("bubble-file");
     bubble.append(attachment(m));
   } else {
-    bubble.append(appendText(el("p", "msg-text"), m.msg_text));
+    bubble.append(messageText(m.msg_text));
+    mentionChips(bubble.lastChild, m, ctx.meId);
+    if (mentionsMe(m, ctx.meId)) li.classList.add("msg-mentions-me");
   }
   if (m.reactions && m.reactions.length) bubble.after(reactionsRow(m, ctx));
   foot(li, m, ctx);
@@ -240,7 +220,8 @@ function quote(q, ctx) {
   var b = button("quote");
   b.setAttribute("data-quote", String(q.msg_id));
   b.setAttribute("aria-label", t("reply_to_label", { name: q.sender.user_name }));
-  var text = q.recalled ? t("recalled") : (q.text || "");
+  // The server sends a text's start as plain text already (no formatting marks).
+  var text = q.recalled ? t("recalled") : mentionText(q.text, null, ctx.nameOf);
   b.append(el("strong", "quote-name", q.sender.user_name), el("span", "quote-text" + (q.recalled ? " recalled" : ""), text));
   b.addEventListener("click", function () { ctx.onQuote(q); });
   return b;
@@ -309,6 +290,7 @@ function foot(li, m, ctx) {
   var focused = had && li.contains(had) && had.closest(".msg-foot, .msg-actions") ? had : null;
   box.replaceChildren();
   if (m.sender.user_id === ctx.meId) box.append(timeNode(m.create_time));  // no header of our own
+  if (m.pinned_at) box.append(el("span", "pinned-mark", t("pinned")));
   if (m.edited_at && !m.recalled) {  // "edited": a click lists the earlier versions
     var edited = button("link-button edited", t("edited"));
     edited.setAttribute("data-edited", "");
@@ -335,7 +317,8 @@ function foot(li, m, ctx) {
 
 // The actions float by the bubble, not on a line of their own: a line under every message
 // would be blank until pointed at (app.css shows them on the message pointed at, tapped or
-// holding the focus). "Reply" and "React" for any message while one may send; "Edit" one's
+// holding the focus). "Reply" and "React" for any message while one may send; "Forward" any
+// but a notice or a recalled one (to another chat, forward.js); "Edit" one's
 // own text within the edit window; "Recall" one's own message within the recall window, or
 // "Remove" someone else's, as a group's owner or admin.
 function actions(li, m, ctx) {
@@ -344,7 +327,11 @@ function actions(li, m, ctx) {
   if (ctx.canReact) {
     wanted.push(["react", t("react"), function (b) { ctx.onPicker(m, li, b); }]);
   }
+  if (ctx.canForward) wanted.push(["forward", t("forward"), function (b) { ctx.onForward(m, b); }]);
   if (ctx.canEdit) wanted.push(["edit", t("edit"), function () { ctx.onEdit(m); }]);
+  if (ctx.canPin) {
+    wanted.push(["pin", t(m.pinned_at ? "unpin" : "pin"), function (b) { ctx.onPin(m, b); }]);
+  }
   if (ctx.canRecall) {
     wanted.push(["recall", t(m.sender.user_id === ctx.meId ? "recall" : "remove"),
       function (b) { ctx.onRecall(m, b); }]);
@@ -416,7 +403,7 @@ function pending(p, on) {
     card.firstChild.setAttribute("aria-hidden", "true");
     bubble.append(card);
   } else {
-    bubble.append(appendText(el("p", "msg-text"), p.text));
+    bubble.append(messageText(p.text));
   }
   li.chatappActions = on;
   status(li, p);
@@ -486,9 +473,10 @@ function newMarker() {
 function summary(m) {
   if (m.msg_type === "system") return noticeText(m);
   if (m.recalled) return t("recalled_by", { name: m.sender.user_name });
-  if (m.reply_to) return t("replied", { name: m.sender.user_name, text: m.msg_text });
+  var text = mentionText(previewText(m.msg_type, m.msg_text), m);
+  if (m.reply_to) return t("replied", { name: m.sender.user_name, text: text });
   if (m.file) return t(SENT[m.msg_type] || "sent_file", { name: m.sender.user_name, file: m.file.name });
-  return m.sender.user_name + ": " + m.msg_text;
+  return m.sender.user_name + ": " + text;
 }
 
 export {
