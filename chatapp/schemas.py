@@ -271,7 +271,7 @@ class SearchQuery(BaseModel):
     q: Annotated[str, StringConstraints(max_length=SEARCH_QUERY_MAX)] = ""
     chat_id: ChatId | None = None
     sender_id: UserId | None = None
-    kind: Literal["text", "image", "audio", "video", "file"] | None = None
+    kind: Literal["text", "image", "audio", "video", "file", "files"] | None = None
     date_from: Annotated[str | None, Field(alias="from")] = None
     date_to: Annotated[str | None, Field(alias="to")] = None
     # The IANA zone the dates are days of; the service checks that it exists.

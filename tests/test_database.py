@@ -35,7 +35,9 @@ def test_upgrade_on_empty_database_creates_every_spec_table_and_column(make_app,
         for table, columns in SPEC_COLUMNS.items():
             present = {c["name"] for c in inspector.get_columns(table)}
             assert columns <= present, (table, columns - present)
-        assert inspector.get_unique_constraints("messages")[0]["column_names"] == ["chat_id", "seq"]
+        unique = {c["name"]: c["column_names"]
+                  for c in inspector.get_unique_constraints("messages")}
+        assert unique["uq_messages_chat_id_seq"] == ["chat_id", "seq"]
         db.engine.dispose()
 
 

@@ -138,7 +138,7 @@ def strategies(ids):
                                  max_size=70),
         "up_to_seq": seq, "before": seq, "after": seq, "limit": st.integers(1, 120),
         "q": st.sampled_from(["hello", "上海", '"quoted', "NEAR(x)"]) | st.text(max_size=20),
-        "kind": st.sampled_from(["text", "image", "audio", "video", "file", "pdf"]),
+        "kind": st.sampled_from(["text", "image", "audio", "video", "file", "files", "pdf"]),
         "from": st.sampled_from(["9999-12-31", "0001-01-01"]) | st.dates().map(str),
     }
     for alias, name in (("user_ids", "member_ids"), ("new_password", "password"),

@@ -72,6 +72,7 @@ def test_people_list_their_recent_mentions(app, api, group, pair, alice, bob, ca
     assert len(only_group["results"]) == 2
     paged = api(bob).get("/api/search?mentions=me&limit=2").get_json()
     assert paged["next"] == everyone["msg_id"]
+    assert api(bob).get("/api/search?mentions=me&kind=files").get_json()["results"] == []
     assert error_code(api(bob).get("/api/search?mentions=me&q=first")) == "mentions_with_words"
     assert error_code(api(bob).get("/api/search?mentions=you")) == "invalid_payload"
 

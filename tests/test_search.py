@@ -97,6 +97,9 @@ def test_query_finds_exactly(corpus, query, expected):
         ("deploy", {"kind": "text", "sender": "carol"}, ["shouting"]),
         ("报告", {"kind": "file"}, ["report_file"]),
         ("报告", {"kind": "text"}, []),
+        # "files": any message with a file, of every kind, and no text message.
+        ("deploy", {"kind": "files"}, ["diagram"]),
+        ("报告", {"kind": "files"}, ["report_file"]),
         ("deploy", {"from": "2000-01-01", "to": "2100-01-01"},
          ["markup", "shouting", "diagram", "deploying", "deploy_tomorrow"]),
         ("deploy", {"to": "2000-01-01"}, []),

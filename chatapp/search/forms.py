@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 KIND_CHOICES = [SelectChoice(value, label) for value, label in (
     ("", _l("Any kind")), ("text", _l("Text")), ("image", _l("Images")), ("audio", _l("Audio")),
-    ("video", _l("Video")), ("file", _l("Other files")))]
+    ("video", _l("Video")), ("file", _l("Other files")), ("files", _l("Any file")))]
 DATE = {"type": "date", "placeholder": "YYYY-MM-DD"}
 
 

@@ -81,7 +81,7 @@ def tsquery(terms, chat_ids, sender_id=None, kind=None) -> str:
     if sender_id is not None:
         parts.append(_scope(tokens.SENDER, [sender_id]))
     if kind is not None:
-        parts.append(_scope(tokens.KIND, [tokens.KINDS[kind]]))
+        parts.append(_scope(tokens.KIND, tokens.KINDS[kind]))
     return " & ".join(parts)
 
 

@@ -66,7 +66,7 @@ def find(chat_ids, query: str, *, sender_id=None, kind=None, since=None, until=N
     if sender_id is not None:
         parts.append(_scope(tokens.SENDER, [sender_id]))
     if kind is not None:
-        parts.append(_scope(tokens.KIND, [tokens.KINDS[kind]]))
+        parts.append(_scope(tokens.KIND, tokens.KINDS[kind]))
     where = [f"{TABLE} MATCH :match", "m.chat_id IN :chats"]  # the join re-checks the scope
     params = {"match": " AND ".join(parts), "chats": chat_ids, "limit": limit + 1}
     if before is not None:

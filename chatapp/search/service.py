@@ -122,7 +122,7 @@ def _mentions(user: User, chat_ids, *, sender_id, kind, since, until, before, li
     if sender_id is not None:
         stmt = stmt.where(Message.sender_id == sender_id)
     if kind is not None:
-        stmt = stmt.where(Message.msg_type == search.KINDS[kind])
+        stmt = stmt.where(Message.msg_type.in_(search.KINDS[kind]))
     if since is not None:
         stmt = stmt.where(Message.create_time >= since)
     if until is not None:

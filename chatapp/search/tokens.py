@@ -26,9 +26,10 @@ from typing import NamedTuple
 
 END = "\ue000"  # closes a CJK run
 CHAT, SENDER, KIND = "\ue001c", "\ue002u", "\ue003k"
-# Kinds as searched -> as stored: "file" is the spec's "others".
-KINDS = {"text": "text", "image": "image", "audio": "audio", "video": "video",
-         "file": "others"}
+# Kinds as searched -> the message types stored: "file" is the spec's "others", and "files"
+# any message that carries a file.
+KINDS = {"text": ("text",), "image": ("image",), "audio": ("audio",), "video": ("video",),
+         "file": ("others",), "files": ("image", "audio", "video", "others")}
 
 _CJK = (r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
         r"\U00020000-\U0003134f")
