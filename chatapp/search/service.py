@@ -105,7 +105,10 @@ def search_messages(user: User, query: str, *, chat_id=None, sender_id=None, kin
         .options(joinedload(Message.sender), joinedload(Message.chat)))}
     chats = {m.chat_id: m.chat for m in rows.values()}
     peers = private_peers(user, [c.chat_id for c in chats.values() if c.is_private])
-    results = [_result(rows[i], chats[rows[i].chat_id], peers, highlights) for i in ids]
+    found = [rows[i] for i in ids]
+    shaped = payloads.messages(found)  # reactions and mentions of the page in one query each
+    results = [_result(message, shape, chats[message.chat_id], peers, highlights)
+               for message, shape in zip(found, shaped, strict=True)]
     return {"results": results, "next": ids[-1] if more else None}
 
 
@@ -132,10 +135,10 @@ def _mentions(user: User, chat_ids, *, sender_id, kind, since, until, before, li
     return list(db.session.scalars(stmt.order_by(Message.msg_id.desc()).limit(limit + 1)))
 
 
-def _result(message: Message, chat: Chat, peers, highlights) -> dict:
+def _result(message: Message, shape: dict, chat: Chat, peers, highlights) -> dict:
     peer = peers.get(chat.chat_id)
     return {
-        "message": payloads.message(message),
+        "message": shape,
         "chat": {"chat_id": chat.chat_id, "is_private": chat.is_private,
                  "chat_name": peer.user_name if peer else chat.chat_name},
         "snippet": search.snippet(_shown_text(message), highlights),

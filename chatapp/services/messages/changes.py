@@ -21,19 +21,28 @@ from ...limits import HISTORY_PAGE_MAX
 from ...models import Chat, Message, User
 
 
+def next_position(chat_id: int, counter: str, **also) -> int:
+    """Advance the chat's ``counter`` (``last_seq`` or ``last_change``) by one and return it,
+    setting the ``also`` columns with it; call inside a write transaction. The update takes the
+    chat row's write lock, so values are handed out in the order transactions commit, on
+    SQLite and on PostgreSQL with several processes alike. A Core statement (no unit of work
+    on the send path); a chat already in the session gets the new values."""
+    table = Chat.__table__
+    value = db.session.execute(
+        update(table).where(table.c.chat_id == chat_id)
+        .values({counter: table.c[counter] + 1, **also}).returning(table.c[counter])
+    ).scalar_one()
+    chat = db.session.identity_map.get(identity_key(Chat, chat_id))
+    if chat is not None:
+        for name, new in {counter: value, **also}.items():
+            set_committed_value(chat, name, new)
+    return value
+
+
 def record_change(message: Message) -> int:
     """Give ``message`` its chat's next change position; call inside a write transaction."""
-    change = db.session.execute(
-        update(Chat.__table__)
-        .where(Chat.__table__.c.chat_id == message.chat_id)
-        .values(last_change=Chat.__table__.c.last_change + 1)
-        .returning(Chat.__table__.c.last_change)
-    ).scalar_one()
-    chat = db.session.identity_map.get(identity_key(Chat, message.chat_id))
-    if chat is not None:
-        set_committed_value(chat, "last_change", change)
-    message.change_seq = change
-    return change
+    message.change_seq = next_position(message.chat_id, "last_change")
+    return message.change_seq
 
 
 def changes(user: User, chat_id: int, after: int, limit: int = HISTORY_PAGE_MAX) -> dict:

@@ -3,19 +3,18 @@
 
 import re
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from ... import events, observability, payloads, rate_limits, search
 from ...access import access_chat, message_in, private_peer
 from ...database import write_transaction
 from ...errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
 from ...extensions import db
-from ...models import MSG_TEXT_MAX, Chat, Membership, Message, MsgType, User, now
+from ...models import MSG_TEXT_MAX, Membership, Message, MsgType, User, now
 from ..friends import are_friends
+from .changes import next_position
 from .mentions import record_mentions
 from .read import advance_read_position
 
@@ -30,8 +29,8 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
     ``reply_to_id``: an earlier message of the same chat it answers (the caller checked).
     ``file_fields``: the file's ``file_mime``, ``file_size``, ``file_width``, ``file_height``.
 
-    The counter update takes the chat row's write lock, so positions are handed out in the
-    order transactions commit, on SQLite and on PostgreSQL with several processes alike.
+    The position comes from ``changes.next_position``: under the chat row's write lock, in
+    commit order.
 
     Both statements are Core statements on the hot path (the ORM's unit of work and
     update synchronisation were a third of a send's CPU). The message returned is in the
@@ -39,16 +38,7 @@ def append_message(chat_id: int, sender_id: int, msg_type: MsgType, text: str,
     a chat already in the session gets its new position and activity time.
     """
     timestamp = now()
-    seq = db.session.execute(
-        update(Chat.__table__)
-        .where(Chat.__table__.c.chat_id == chat_id)
-        .values(last_seq=Chat.__table__.c.last_seq + 1, last_activity=timestamp)
-        .returning(Chat.__table__.c.last_seq)
-    ).scalar_one()
-    chat = db.session.identity_map.get(identity_key(Chat, chat_id))
-    if chat is not None:
-        set_committed_value(chat, "last_seq", seq)
-        set_committed_value(chat, "last_activity", timestamp)
+    seq = next_position(chat_id, "last_seq", last_activity=timestamp)
     values = {"chat_id": chat_id, "sender_id": sender_id, "seq": seq, "msg_type": msg_type,
               "msg_text": text, "msg_file": msg_file, "client_msg_id": client_msg_id,
               "create_time": timestamp, "update_time": timestamp, "recalled_at": None,
